@@ -1,0 +1,119 @@
+"""`LiveProgress`: the Keras callback behind the live curves and the Stop button.
+
+It turns each batch and epoch into a plain dict and hands it to `emit` (a queue's
+`put`), so the training thread never touches the UI. Stopping is
+`model.stop_training = True` after the current batch; a NaN or infinite loss stops
+the run and puts back the last weights that gave a finite loss.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import keras
+
+# Keep a copy of the weights this often, so a diverging run can fall back to them.
+SNAPSHOT_EVERY_BATCHES = 100
+# Cross-entropy clips its log, so a blown-up run often shows a huge loss rather than NaN:
+# a batch loss this many times the first one (and at least DIVERGED_MIN_LOSS) counts as divergence.
+DIVERGED_FACTOR = 10.0
+DIVERGED_MIN_LOSS = 20.0
+
+
+def _finite(value) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+class LiveProgress(keras.callbacks.Callback):
+    """Emits {'kind': 'batch'|'epoch', ...} events; stops on request or on a NaN/inf loss."""
+
+    def __init__(self, emit, stop_event: threading.Event | None = None, batch_size: int = 1):
+        super().__init__()
+        self.emit = emit
+        self.stop_event = stop_event or threading.Event()
+        self.batch_size = batch_size
+        self.step = 0
+        self.diverged = False
+        self.good_weights = None
+        self.first_loss = None
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.epochs = params.get("epochs") or 1
+        self.steps = params.get("steps") or 1
+
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
+        self.epoch = 0
+        self.good_weights = self.model.get_weights()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def _timing(self) -> dict:
+        elapsed = time.perf_counter() - self.started
+        return {
+            "elapsed": elapsed,
+            "images_per_sec": self.step * self.batch_size / max(elapsed, 1e-9),
+        }
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        self.step += 1
+        loss = logs.get("loss")
+        event = {
+            "kind": "batch",
+            "step": self.step,
+            "epoch": self.epoch + 1,
+            "batch": batch + 1,
+            "steps_per_epoch": self.steps,
+            "epochs": self.epochs,
+            "progress": self.epoch + (batch + 1) / self.steps,
+            "loss": loss,
+            "accuracy": logs.get("accuracy"),
+            **self._timing(),
+        }
+        self.emit(event)
+        if self.first_loss is None and _finite(loss):
+            self.first_loss = loss
+        if self._diverging(loss):
+            self._diverge()
+        elif self.step % SNAPSHOT_EVERY_BATCHES == 0:
+            self.good_weights = self.model.get_weights()
+        if self.stop_event.is_set():
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.diverged:
+            return
+        self.emit(
+            {
+                "kind": "epoch",
+                "step": self.step,
+                "epoch": epoch + 1,
+                "epochs": self.epochs,
+                "progress": float(epoch + 1),
+                "loss": logs.get("loss"),
+                "accuracy": logs.get("accuracy"),
+                "val_loss": logs.get("val_loss"),
+                "val_accuracy": logs.get("val_accuracy"),
+                **self._timing(),
+            }
+        )
+        if _finite(logs.get("loss")):
+            self.good_weights = self.model.get_weights()
+
+    def _diverging(self, loss) -> bool:
+        if not _finite(loss):
+            return True
+        return loss > max(DIVERGED_FACTOR * (self.first_loss or 0.0), DIVERGED_MIN_LOSS)
+
+    def _diverge(self) -> None:
+        # Put back the last weights that gave a finite loss, and stop.
+        self.diverged = True
+        self.model.stop_training = True
+        if self.good_weights is not None:
+            self.model.set_weights(self.good_weights)

@@ -1,0 +1,160 @@
+"""The whole configuration of a training run, as one serialisable object.
+
+`TrainConfig` is to digitlab what `state.ts` is to TensorFlow Playground: every
+setting of a run, the seed included, so the same config gives the same result
+and a config can travel as JSON or in a URL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+ARCHITECTURES = ("mlp", "cnn")
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu")
+HEADS = ("softmax", "sigmoid", "linear")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+NORMALIZATIONS = ("unit", "zscore")
+LABEL_ENCODINGS = ("sparse", "onehot")
+
+MIN_LAYERS, MAX_LAYERS = 1, 5
+MIN_UNITS, MAX_UNITS = 8, 1024
+MAX_TRAIN_SIZE = 60_000
+MIN_TRAIN_SIZE = 100
+
+
+class ConfigError(ValueError):
+    """A setting is out of range or of the wrong kind; the message says which."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # "mlp": Dense layers on the flattened image; "cnn": two conv blocks, then the Dense layers.
+    architecture: str = "mlp"
+    # Units of each hidden Dense layer, input side first (1-5 layers of 8-1024 units).
+    hidden_units: tuple[int, ...] = (128, 64)
+    activation: str = "relu"
+    # Dropout after each hidden layer; 0 turns it off.
+    dropout: float = 0.0
+    # softmax, or the sigmoid and linear heads the classic projects used. A linear head
+    # trains with a from-logits loss; every head still reports probabilities.
+    head: str = "softmax"
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    # Only used by sgd.
+    momentum: float = 0.9
+    epochs: int = 5
+    batch_size: int = 128
+    # Fraction of the training images held out to draw the validation curves.
+    validation_split: float = 0.1
+    # How many training images to use (a class can run a 10-second experiment).
+    train_size: int = MAX_TRAIN_SIZE
+    # "unit" scales pixels to [0,1]; "zscore" uses the training set's mean and std.
+    normalization: str = "unit"
+    # "sparse" integer labels or "onehot" vectors; the loss follows.
+    labels: str = "sparse"
+    # Random rotations, shifts, scaling, elastic warps and stroke-thickness changes.
+    augment: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        # JSON and URLs give lists; keep the dataclass hashable and comparable.
+        object.__setattr__(self, "hidden_units", tuple(int(u) for u in self.hidden_units))
+        validate(self)
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["hidden_units"] = list(self.hidden_units)
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainConfig:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"config is not valid JSON: {exc.msg}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError("config JSON must be an object")
+        return cls.from_dict(data)
+
+    def replace(self, **changes) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def label(self) -> str:
+        """A short human name, e.g. 'MLP 784-128-64-10 relu adam'."""
+        if self.architecture == "cnn":
+            body = "CNN 32c-64c-" + "-".join(map(str, self.hidden_units)) + "-10"
+        else:
+            body = "MLP 784-" + "-".join(map(str, self.hidden_units)) + "-10"
+        return f"{body} {self.activation} {self.optimizer}"
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, not {value!r}")
+
+
+def validate(config: TrainConfig) -> None:
+    _check_choice("architecture", config.architecture, ARCHITECTURES)
+    _check_choice("activation", config.activation, ACTIVATIONS)
+    _check_choice("head", config.head, HEADS)
+    _check_choice("optimizer", config.optimizer, OPTIMIZERS)
+    _check_choice("normalization", config.normalization, NORMALIZATIONS)
+    _check_choice("labels", config.labels, LABEL_ENCODINGS)
+    if not MIN_LAYERS <= len(config.hidden_units) <= MAX_LAYERS:
+        raise ConfigError(f"use {MIN_LAYERS} to {MAX_LAYERS} hidden layers, not {len(config.hidden_units)}")
+    for units in config.hidden_units:
+        _check_range("units per layer", units, MIN_UNITS, MAX_UNITS)
+    _check_range("dropout", config.dropout, 0.0, 0.9)
+    _check_range("learning rate", config.learning_rate, 1e-6, 10.0)
+    _check_range("momentum", config.momentum, 0.0, 0.999)
+    _check_range("epochs", config.epochs, 1, 200)
+    _check_range("batch size", config.batch_size, 1, 8192)
+    _check_range("validation split", config.validation_split, 0.0, 0.5)
+    _check_range("training images", config.train_size, MIN_TRAIN_SIZE, MAX_TRAIN_SIZE)
+    _check_range("seed", config.seed, 0, 2**31 - 1)
+    if not isinstance(config.augment, bool):
+        raise ConfigError(f"augment must be true or false, not {config.augment!r}")
+
+
+PRESETS: dict[str, TrainConfig] = {
+    "Quick demo": TrainConfig(hidden_units=(64,), epochs=2, batch_size=64, train_size=5_000),
+    "Tutorial 784-128-64-10": TrainConfig(hidden_units=(128, 64), epochs=5, batch_size=32),
+    "Tutorial 784-150-50-10": TrainConfig(hidden_units=(150, 50), epochs=5, batch_size=32),
+    "Best MLP": TrainConfig(hidden_units=(512, 256), dropout=0.2, epochs=15, batch_size=128),
+    "Robust (for drawings)": TrainConfig(
+        hidden_units=(512, 256), dropout=0.2, epochs=15, batch_size=128, augment=True
+    ),
+}
+DEFAULT_PRESET = "Quick demo"
+
+# The shipped default model: a small CNN trained with augmentation so it reads
+# drawings as well as MNIST. `python -m digitlab train --preset default --out assets/models/default`.
+DEFAULT_MODEL_CONFIG = TrainConfig(
+    architecture="cnn",
+    hidden_units=(128,),
+    dropout=0.3,
+    epochs=12,
+    batch_size=128,
+    validation_split=0.05,
+    augment=True,
+    seed=1234,
+)

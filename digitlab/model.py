@@ -1,0 +1,115 @@
+"""Building, compiling and querying Keras models from a `TrainConfig`.
+
+Models take raw pixels (0-255, shape (N, 28, 28)) and normalise them in their
+first layer, so a saved model applies exactly the transform it was trained with.
+Every random choice takes its seed from the config: two runs in two threads never
+share random state, and the same config gives the same weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digitlab.config import TrainConfig
+
+HEAD_ACTIVATIONS = {"softmax": "softmax", "sigmoid": "sigmoid", "linear": None}
+
+
+def normalization_params(x_train: np.ndarray, kind: str) -> dict:
+    """The pixel transform of `kind`, fitted on the training images (pixels in [0,1] units)."""
+    if kind == "unit":
+        return {"kind": "unit", "mean": 0.0, "std": 1.0}
+    if kind == "zscore":
+        pixels = np.asarray(x_train, dtype=np.float64) / 255.0
+        return {"kind": "zscore", "mean": float(pixels.mean()), "std": float(pixels.std())}
+    raise ValueError(f"unknown normalization {kind!r}")
+
+
+def build_model(config: TrainConfig, norm: dict):
+    """The network `config` describes; it is not compiled (see `compile_model`)."""
+    import keras
+    from keras import layers
+
+    seed = config.seed
+    inputs = keras.Input(shape=(28, 28), name="pixels")
+    # (x/255 - mean) / std, as one affine layer that is saved with the model.
+    scale = 1.0 / (255.0 * norm["std"])
+    x = layers.Rescaling(scale=scale, offset=-norm["mean"] / norm["std"], name="normalize")(inputs)
+    if config.architecture == "cnn":
+        x = layers.Reshape((28, 28, 1))(x)
+        for i, filters in enumerate((32, 64)):
+            x = layers.Conv2D(
+                filters,
+                3,
+                padding="same",
+                activation=config.activation,
+                kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 50 + i),
+                name=f"conv{i + 1}",
+            )(x)
+            x = layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    for i, units in enumerate(config.hidden_units):
+        x = layers.Dense(
+            units,
+            activation=config.activation,
+            kernel_initializer=keras.initializers.GlorotUniform(seed=seed + i),
+            name=f"hidden{i + 1}",
+        )(x)
+        if config.dropout > 0:
+            x = layers.Dropout(config.dropout, seed=seed + 100 + i, name=f"dropout{i + 1}")(x)
+    outputs = layers.Dense(
+        10,
+        activation=HEAD_ACTIVATIONS[config.head],
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 99),
+        name="digits",
+    )(x)
+    return keras.Model(inputs, outputs, name=config.architecture)
+
+
+def targets_are_onehot(config: TrainConfig) -> bool:
+    # A sigmoid head scores each digit on its own, so it always learns from one-hot targets.
+    return config.labels == "onehot" or config.head == "sigmoid"
+
+
+def make_optimizer(config: TrainConfig):
+    import keras
+
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=config.learning_rate, momentum=config.momentum)
+    if config.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=config.learning_rate)
+    return keras.optimizers.Adam(learning_rate=config.learning_rate)
+
+
+def make_loss(config: TrainConfig):
+    import keras
+
+    if config.head == "sigmoid":
+        return keras.losses.BinaryCrossentropy()
+    from_logits = config.head == "linear"
+    if targets_are_onehot(config):
+        return keras.losses.CategoricalCrossentropy(from_logits=from_logits)
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+
+
+def compile_model(model, config: TrainConfig) -> None:
+    import keras
+
+    # Named "accuracy" whatever the head, so the logs read the same for every run.
+    if targets_are_onehot(config):
+        accuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
+    else:
+        accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    model.compile(optimizer=make_optimizer(config), loss=make_loss(config), metrics=[accuracy])
+
+
+def outputs_to_probabilities(outputs: np.ndarray, head: str) -> np.ndarray:
+    """Turn any head's outputs into 10 probabilities per image that sum to 1."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    if head == "linear":
+        shifted = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
+        return shifted / shifted.sum(axis=-1, keepdims=True)
+    if head == "sigmoid":
+        scores = np.clip(outputs, 1e-12, None)
+        return scores / scores.sum(axis=-1, keepdims=True)
+    return outputs / np.clip(outputs.sum(axis=-1, keepdims=True), 1e-12, None)

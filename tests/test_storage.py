@@ -1,0 +1,60 @@
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from digitlab.storage import ModelFileError, load_classifier, save_classifier
+
+
+def test_save_and_load_give_the_same_predictions(tiny_classifier, small_mnist, tmp_path):
+    path = save_classifier(tiny_classifier, tmp_path / "run1")
+    assert path.name == "run1.keras" and (tmp_path / "run1.json").exists()
+    loaded = load_classifier(path)
+    images = small_mnist.x_test[:20]
+    np.testing.assert_allclose(loaded.predict_proba(images), tiny_classifier.predict_proba(images), atol=1e-6)
+    assert loaded.config == tiny_classifier.config
+    meta = json.loads((tmp_path / "run1.json").read_text())
+    assert {"config", "normalization", "history", "metrics", "dataset", "versions"} <= set(meta)
+    # No temporary files are left behind by the atomic writes.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run1.json", "run1.keras"]
+
+
+def test_single_image_and_batch_agree(tiny_classifier, small_mnist):
+    image = small_mnist.x_test[7]
+    single = tiny_classifier.predict_proba(image)
+    batch = tiny_classifier.predict_proba(small_mnist.x_test[:100])
+    assert single.shape == (10,)
+    np.testing.assert_allclose(single, batch[7], atol=1e-5)
+
+
+def test_missing_corrupt_and_foreign_files_give_clear_errors(tiny_classifier, tmp_path):
+    with pytest.raises(ModelFileError, match="not found"):
+        load_classifier(tmp_path / "nothing.keras")
+    (tmp_path / "garbage.keras").write_bytes(b"this is not a zip")
+    with pytest.raises(ModelFileError, match="not a Keras"):
+        load_classifier(tmp_path / "garbage.keras")
+
+    path = save_classifier(tiny_classifier, tmp_path / "good")
+    (tmp_path / "good.json").write_text('{"format": "something-else"}')
+    with pytest.raises(ModelFileError, match="not a digitlab model"):
+        load_classifier(path)
+
+    path = save_classifier(tiny_classifier, tmp_path / "broken")
+    with zipfile.ZipFile(tmp_path / "hollow.keras", "w") as archive:
+        archive.writestr("config.json", "{}")
+    (tmp_path / "hollow.json").write_text((tmp_path / "broken.json").read_text())
+    with pytest.raises(ModelFileError, match="could not load"):
+        load_classifier(tmp_path / "hollow.keras")
+
+
+def test_a_lambda_layer_is_refused_by_safe_mode(tiny_classifier, tmp_path):
+    import keras
+
+    inputs = keras.Input((28, 28))
+    outputs = keras.layers.Lambda(lambda x: keras.ops.sum(x, axis=2)[:, :10])(inputs)
+    keras.Model(inputs, outputs).save(tmp_path / "evil.keras")
+    save_classifier(tiny_classifier, tmp_path / "template")
+    (tmp_path / "evil.json").write_text((tmp_path / "template.json").read_text())
+    with pytest.raises(ModelFileError, match="could not load"):
+        load_classifier(tmp_path / "evil.keras")

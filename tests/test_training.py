@@ -1,0 +1,96 @@
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from digitlab.config import TrainConfig
+from digitlab.training import TrainingRun, split_data, train
+
+
+def test_split_uses_the_requested_number_of_images(small_mnist):
+    config = TrainConfig(train_size=1000, validation_split=0.2)
+    x_train, y_train, x_val, y_val = split_data(config, small_mnist)
+    assert len(x_train) == 800 and len(x_val) == 200
+    assert len(y_train) == 800 and len(y_val) == 200
+
+
+def test_a_short_run_learns_and_reports(small_mnist):
+    config = TrainConfig(hidden_units=(32,), epochs=2, batch_size=64, train_size=2000, seed=1)
+    events = []
+    result = train(config, small_mnist, emit=events.append)
+    # Chance is 10 %; 2,000 images for 2 epochs reach far more.
+    assert result.evaluation.accuracy > 0.75
+    assert len(result.history["loss"]) == 2
+    steps_per_epoch = int(np.ceil(1800 / 64))
+    assert len([e for e in events if e["kind"] == "batch"]) == 2 * steps_per_epoch
+    assert result.classifier.metadata["metrics"]["test_accuracy"] == pytest.approx(result.evaluation.accuracy)
+
+
+def test_same_config_and_seed_give_the_same_weights(small_mnist):
+    config = TrainConfig(
+        hidden_units=(16,), epochs=1, batch_size=100, train_size=500, dropout=0.2, augment=True, seed=5
+    )
+    first = train(config, small_mnist, evaluate_test=False).classifier.model.get_weights()
+    second = train(config, small_mnist, evaluate_test=False).classifier.model.get_weights()
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = train(config.replace(seed=6), small_mnist, evaluate_test=False).classifier.model.get_weights()
+    assert not np.array_equal(first[0], other[0])
+
+
+@pytest.mark.parametrize("head, labels", [("softmax", "onehot"), ("sigmoid", "sparse"), ("linear", "sparse")])
+def test_every_head_reports_probabilities(small_mnist, head, labels):
+    config = TrainConfig(hidden_units=(16,), epochs=1, train_size=500, head=head, labels=labels)
+    result = train(config, small_mnist)
+    probs = result.evaluation.probabilities
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert (probs >= 0).all()
+
+
+def test_zscore_uses_the_training_mean_and_std(small_mnist):
+    config = TrainConfig(
+        hidden_units=(8,), epochs=1, train_size=1000, validation_split=0.0, normalization="zscore"
+    )
+    result = train(config, small_mnist, evaluate_test=False)
+    norm = result.classifier.metadata["normalization"]
+    x_train = split_data(config, small_mnist)[0] / 255.0
+    assert norm["mean"] == pytest.approx(x_train.mean()) and norm["std"] == pytest.approx(x_train.std())
+
+
+def test_a_diverging_learning_rate_stops_with_finite_weights(small_mnist):
+    config = TrainConfig(
+        hidden_units=(64,), epochs=3, train_size=2000, optimizer="sgd", learning_rate=10.0, momentum=0.99
+    )
+    result = train(config, small_mnist)
+    assert result.diverged
+    assert all(np.isfinite(w).all() for w in result.classifier.model.get_weights())
+
+
+def test_a_background_run_can_be_stopped_and_keeps_its_weights(small_mnist):
+    config = TrainConfig(hidden_units=(32,), epochs=50, batch_size=32, train_size=2000)
+    run = TrainingRun(config, small_mnist)
+    run.start()
+    deadline = time.monotonic() + 60
+    while not run.batch_events and time.monotonic() < deadline:
+        run.drain_events()
+        time.sleep(0.05)
+    run.stop()
+    run.join(timeout=60)
+    run.drain_events()
+    assert run.state == "stopped"
+    assert run.result.epochs_done < 50
+    assert run.result.evaluation.accuracy > 0.3
+
+
+def test_a_waiting_run_takes_a_slot_only_when_one_is_free(small_mnist):
+    slots = threading.Semaphore(1)
+    slots.acquire()
+    config = TrainConfig(hidden_units=(8,), epochs=1, train_size=200)
+    run = TrainingRun(config, small_mnist, slots=slots)
+    run.start()
+    time.sleep(0.5)
+    assert run.state == "waiting"
+    slots.release()
+    run.join(timeout=60)
+    assert run.state == "finished"
