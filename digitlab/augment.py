@@ -19,6 +19,11 @@ MAX_SHIFT_PX = 2.5
 ELASTIC_ALPHA_PX = 1.0  # size of the random displacement, in pixels
 ELASTIC_GRID = 3  # the displacement field is drawn on a 3×3 grid, then smoothed up to 28×28
 THICKEN_P, THIN_P = 0.25, 0.15
+# Handwriting conventions MNIST (American writers) rarely shows but many people use:
+# continental Europeans put a flag on the 1 and a bar through the 7, and engineers and
+# programmers slash their zeros. A share of those digits gets the extra stroke drawn in.
+FLAG_ONE_P, CROSS_SEVEN_P, SLASH_ZERO_P = 0.35, 0.3, 0.2
+EXTRA_STROKE_PX = 2.2  # width of the drawn stroke, about MNIST's own
 
 
 def _affine_transforms(tf, seed, batch: int):
@@ -84,12 +89,77 @@ def _thickness(tf, images, seed):
     return out[..., 0]
 
 
-def augment_batch(images, batch_index, seed: int):
+def _segment_ink(tf, start, end):
+    """Anti-aliased ink (B,28,28) of one straight stroke per image from start to end, (x, y) pairs."""
+    grid_y, grid_x = tf.meshgrid(tf.range(28.0), tf.range(28.0), indexing="ij")
+    px, py = grid_x[None], grid_y[None]
+    x0, y0 = start[:, 0, None, None], start[:, 1, None, None]
+    dx, dy = (end - start)[:, 0, None, None], (end - start)[:, 1, None, None]
+    t = tf.clip_by_value(((px - x0) * dx + (py - y0) * dy) / tf.maximum(dx * dx + dy * dy, 1e-6), 0.0, 1.0)
+    dist = tf.sqrt((px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2)
+    return tf.clip_by_value(EXTRA_STROKE_PX / 2 + 0.5 - dist, 0.0, 1.0) * 255.0
+
+
+def _ink_box(tf, images):
+    """Per image: top, bottom, left, right of the ink, and the mean ink column of each row."""
+    ink = tf.cast(images > 100.0, tf.float32)
+    rows, cols = tf.reduce_max(ink, axis=2), tf.reduce_max(ink, axis=1)
+    top = tf.cast(tf.argmax(rows, axis=1), tf.float32)
+    bottom = 27.0 - tf.cast(tf.argmax(tf.reverse(rows, [1]), axis=1), tf.float32)
+    left = tf.cast(tf.argmax(cols, axis=1), tf.float32)
+    right = 27.0 - tf.cast(tf.argmax(tf.reverse(cols, [1]), axis=1), tf.float32)
+    row_centre = tf.math.divide_no_nan(
+        tf.reduce_sum(ink * tf.range(28.0), axis=2), tf.reduce_sum(ink, axis=2)
+    )
+    return top, bottom, left, right, row_centre
+
+
+def add_handwriting_variants(images, labels, seed):
+    """Draw a flag on some 1s, a bar through some 7s and a slash through some 0s."""
+    import tensorflow as tf
+
+    batch = tf.shape(images)[0]
+    u = tf.random.stateless_uniform((batch, 4), seed=seed)
+    top, bottom, left, right, row_centre = _ink_box(tf, images)
+    height = bottom - top + 1.0
+    rows = tf.range(batch)
+
+    # 1: a flag from the top of the stroke, down and to the left.
+    top_x = tf.gather_nd(row_centre, tf.stack([rows, tf.cast(top, tf.int32)], axis=1))
+    length = height * (0.35 + 0.2 * u[:, 1])
+    flag = _segment_ink(
+        tf, tf.stack([top_x, top], 1), tf.stack([top_x - 0.75 * length, top + 0.65 * length], 1)
+    )
+    # 7: a short bar across the stem, a little below the middle.
+    bar_y = top + height * (0.5 + 0.1 * u[:, 1])
+    bar_x = tf.gather_nd(row_centre, tf.stack([rows, tf.cast(tf.round(bar_y), tf.int32)], axis=1))
+    half = 2.5 + 1.5 * u[:, 2]
+    bar = _segment_ink(tf, tf.stack([bar_x - half, bar_y], 1), tf.stack([bar_x + half, bar_y], 1))
+    # 0: a slash from beyond the top right to beyond the bottom left.
+    overshoot = 1.0 + 1.5 * u[:, 2]
+    slash = _segment_ink(
+        tf,
+        tf.stack([right + overshoot, top - overshoot], 1),
+        tf.stack([left - overshoot, bottom + overshoot], 1),
+    )
+
+    labels = tf.cast(labels, tf.int32)
+    pick = u[:, 0]
+    extra = tf.zeros_like(images)
+    for digit, share, stroke in ((1, FLAG_ONE_P, flag), (7, CROSS_SEVEN_P, bar), (0, SLASH_ZERO_P, slash)):
+        chosen = tf.logical_and(tf.equal(labels, digit), pick < share)
+        extra = tf.where(chosen[:, None, None], stroke, extra)
+    return tf.maximum(images, extra)
+
+
+def augment_batch(images, batch_index, seed: int, labels=None):
     """Augment a float batch (B,28,28) of 0-255 pixels; deterministic in (seed, batch_index)."""
     import tensorflow as tf
 
     base = tf.stack([tf.cast(seed, tf.int64), tf.cast(batch_index, tf.int64)])
-    seeds = [base + tf.constant([0, k * 1_000_003], tf.int64) for k in range(3)]
+    seeds = [base + tf.constant([0, k * 1_000_003], tf.int64) for k in range(4)]
+    if labels is not None:
+        images = add_handwriting_variants(images, labels, seeds[3])
     batch = tf.shape(images)[0]
     transforms = _affine_transforms(tf, seeds[0], batch)
     warped = tf.raw_ops.ImageProjectiveTransformV3(
@@ -103,6 +173,13 @@ def augment_batch(images, batch_index, seed: int):
     warped = _elastic(tf, warped, seeds[1])
     warped = _thickness(tf, warped, seeds[2])
     return tf.clip_by_value(warped, 0.0, 255.0)
+
+
+def _digit_labels(tf, targets):
+    """Integer digits from sparse or one-hot targets."""
+    if targets.shape.rank == 2:
+        return tf.argmax(targets, axis=1, output_type=tf.int32)
+    return tf.cast(targets, tf.int32)
 
 
 def make_dataset(
@@ -120,7 +197,7 @@ def make_dataset(
         # The batch counter keeps augmentations different across batches and epochs.
         counter = tf.data.Dataset.counter()
         ds = tf.data.Dataset.zip((ds, counter)).map(
-            lambda xy, i: (augment_batch(xy[0], i, seed), xy[1]),
+            lambda xy, i: (augment_batch(xy[0], i, seed, labels=_digit_labels(tf, xy[1])), xy[1]),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )

@@ -1,0 +1,322 @@
+"""Every chart digitlab draws, as pure functions from numbers to `plotly.graph_objects.Figure`.
+
+Like TensorFlow Playground's `linechart.ts`, this module knows only numbers: no streamlit, no model. The
+figures are made for a classroom projector and a tablet: large type, the Okabe-Ito colour-blind-safe palette,
+fixed heights, tight margins and hover texts that read as sentences.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+from plotly.colors import diverging
+
+# Okabe-Ito palette: distinguishable with every common colour-vision deficiency.
+BLUE, ORANGE, VERMILLION = "#0072B2", "#E69F00", "#D55E00"
+SKY, GREEN, PURPLE = "#56B4E9", "#009E73", "#CC79A7"
+MUTED, INK, EMPTY = "#AAB4BE", "#1F2933", "#F2F4F7"
+RUN_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, VERMILLION, SKY)
+RUN_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
+FONT = {"size": 18, "color": INK}
+METRICS = ("loss", "accuracy")
+CELL_MARKER_PX = 46  # confusion cells: 10 per 520 px side is 52 px, minus a 6 px gutter
+TILE, TILE_SCALE = 28, 2.4  # image grid: MNIST side in pixels, screen pixels per image pixel
+LEGEND_ON_TOP = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}
+HIDDEN_AXIS = {"visible": False, "fixedrange": True, "constrain": "domain"}
+
+
+def _layout(height: int, **extra) -> dict:
+    base = {
+        "height": height,
+        "margin": {"l": 70, "r": 20, "t": 40, "b": 60},
+        "font": FONT,
+        "hoverlabel": {"font": {"size": 16}},
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+    }
+    return base | extra
+
+
+def _digit_axis(title: str) -> dict:
+    fixed = {"fixedrange": True, "showgrid": False, "zeroline": False}
+    return {"title": title, "tickvals": list(range(10)), "range": [-0.5, 9.5]} | fixed
+
+
+def probability_bars(probs: np.ndarray, highlight: int | None = None) -> go.Figure:
+    """Bars of the ten digit probabilities; `highlight` (default: the likeliest) in the accent colour."""
+    probs = np.asarray(probs, dtype=float)
+    if probs.shape != (10,):
+        raise ValueError(f"expected 10 probabilities, got shape {probs.shape}")
+    top = int(np.argmax(probs)) if highlight is None else int(highlight)
+    bars = go.Bar(
+        x=list(range(10)),
+        y=probs,
+        marker_color=[BLUE if digit == top else MUTED for digit in range(10)],
+        text=[f"{p:.0%}" if p >= 0.01 else "" for p in probs],
+        textposition="outside",
+        cliponaxis=False,  # a 100% label may stand above the axis
+        hovertemplate="Digit %{x}: probability %{y:.1%}<extra></extra>",
+    )
+    percent = {"range": [0, 1], "tickformat": ".0%", "dtick": 0.25, "fixedrange": True}
+    layout = _layout(
+        340, xaxis=_digit_axis("Digit"), yaxis={"title": "Probability"} | percent, showlegend=False
+    )
+    return go.Figure(bars, layout)
+
+
+def thin_points(xs, ys, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most `max_points` evenly strided points, first and last always kept; deterministic."""
+    if max_points < 2:
+        raise ValueError(f"max_points must be at least 2, got {max_points}")
+    xs, ys = np.asarray(xs), np.asarray(ys)
+    if len(xs) <= max_points:
+        return xs, ys
+    # Integer arithmetic: strictly increasing indices ending exactly at the last point.
+    keep = np.arange(max_points) * (len(xs) - 1) // (max_points - 1)
+    return xs[keep], ys[keep]
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+
+
+def _curves_layout(metric: str, xaxis: dict, **extra) -> dict:
+    accuracy = {"title": "Accuracy", "tickformat": ".0%"}
+    yaxis = accuracy if metric == "accuracy" else {"title": "Loss", "rangemode": "tozero"}
+    margin = {"l": 70, "r": 20, "t": 60, "b": 60}  # room on top for the legend
+    return _layout(380, xaxis=xaxis, yaxis=yaxis, legend=LEGEND_ON_TOP, margin=margin, **extra)
+
+
+def _hover(metric: str, what: str, x_format: str = ":.2f") -> str:
+    value = "%{y:.1%}" if metric == "accuracy" else "%{y:.3f}"
+    return f"Epoch %{{x{x_format}}}: {what} {metric} {value}"
+
+
+def _series(events: list[dict], x_of, key: str) -> tuple[list, list]:
+    points = [(x_of(event), event[key]) for event in events if event.get(key) is not None]
+    return [x for x, _ in points], [y for _, y in points]
+
+
+def _epoch_x(event: dict) -> float:
+    # "epoch" counts epochs completed (1 after the first), matching the batches' fractional "progress".
+    return event["progress"] if event.get("progress") is not None else event["epoch"]
+
+
+def training_curves(
+    batch_events: list[dict], epoch_events: list[dict], metric: str, max_points: int = 500
+) -> go.Figure:
+    """The live training chart: a thin per-batch curve, then training and validation values per epoch."""
+    _check_metric(metric)
+    # uirevision: a live redraw keeps the reader's zoom and legend choices.
+    fig = go.Figure(
+        layout=_curves_layout(metric, {"title": "Epochs", "rangemode": "tozero"}, uirevision=metric)
+    )
+    xs, ys = thin_points(*_series(batch_events, lambda e: e["progress"], metric), max_points)
+    if len(xs):
+        fig.add_scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            name="Training, each batch",
+            line={"color": SKY, "width": 1.5},
+            hovertemplate=_hover(metric, "training") + "<extra></extra>",
+        )
+    for key, name, colour, symbol, dash in (
+        (metric, "Training, end of epoch", BLUE, "circle", "solid"),
+        (f"val_{metric}", "Validation", VERMILLION, "diamond", "dash"),
+    ):
+        ex, ey = _series(epoch_events, _epoch_x, key)
+        if ex:
+            fig.add_scatter(
+                x=ex,
+                y=ey,
+                mode="markers+lines",
+                name=name,
+                hovertemplate=_hover(metric, name.split(",")[0].lower()) + "<extra></extra>",
+                line={"color": colour, "width": 3, "dash": dash},
+                marker={"size": 11, "symbol": symbol},
+            )
+    if not fig.data:
+        fig.add_annotation(text="Waiting for the first batch…", showarrow=False, xref="paper", yref="paper")
+    return fig
+
+
+def compare_curves(runs: list[tuple[str, list[dict]]], metric: str) -> go.Figure:
+    """One line per run: its validation `metric` per epoch, or its training values if it has no validation."""
+    _check_metric(metric)
+    fig = go.Figure(layout=_curves_layout(metric, {"title": "Epoch", "dtick": 1}))
+    for i, (name, events) in enumerate(runs):
+        has_val = any(event.get(f"val_{metric}") is not None for event in events)
+        what = "validation" if has_val else "training"
+        xs, ys = _series(events, _epoch_x, f"val_{metric}" if has_val else metric)
+        fig.add_scatter(
+            x=xs,
+            y=ys,
+            mode="markers+lines",
+            name=f"{name} ({what})",
+            line={"color": RUN_COLOURS[i % len(RUN_COLOURS)], "width": 3},
+            marker={"size": 10, "symbol": RUN_SYMBOLS[i % len(RUN_SYMBOLS)]},
+            hovertemplate=_hover(metric, what, x_format=""),  # the run's name shows beside it
+        )
+    return fig
+
+
+def _blend(colour: str, strength: np.ndarray) -> list[str]:
+    """Mix from the empty-cell grey (strength 0) to `colour` (strength 1)."""
+    start = np.array([int(EMPTY[i : i + 2], 16) for i in (1, 3, 5)])
+    end = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+    mixed = np.rint(start + np.outer(strength, end - start)).astype(int)
+    return [f"rgb({r},{g},{b})" for r, g, b in mixed]
+
+
+def _cell_strength(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    # Errors get their own scale: next to 99% correct, a 1% confusion would otherwise be invisible.
+    peak = values[group].max(initial=0)
+    strength = np.where(values > 0, 0.15 + 0.85 * values / max(peak, 1e-12), 0.0)
+    return np.where(group, strength, 0.0)
+
+
+def _cell_sentence(true: int, pred: int, count: int, fraction: float) -> str:
+    images = "image" if count == 1 else "images"
+    verdict = ", correct" if true == pred else ""
+    return f"True {true}, predicted {pred}: {count} {images}{verdict} ({fraction:.1%} of the {true}s)"
+
+
+def _percent(value: float) -> str:
+    return f"{value:.0%}" if value >= 0.1 else f"{value:.1%}"
+
+
+def confusion_matrix_figure(cm: np.ndarray, normalize: bool = False) -> go.Figure:
+    """The 10×10 confusion matrix (rows true, columns predicted) as clickable squares.
+
+    A scatter, not a heatmap, because Streamlit's `on_select` reports no selection for heatmaps. Each point's
+    customdata is [true, predicted, count, fraction of its row]; correct cells are blue, errors vermillion.
+    """
+    cm = np.asarray(cm)
+    if cm.shape != (10, 10) or cm.min(initial=0) < 0:
+        raise ValueError(f"expected a 10x10 matrix of counts, got shape {cm.shape}")
+    true, pred = np.divmod(np.arange(100), 10)  # point k is the cell (k // 10, k % 10)
+    counts = cm.ravel().astype(int)
+    fractions = (cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)).ravel()
+    values = fractions if normalize else counts.astype(float)
+    correct = true == pred
+    strength = _cell_strength(values, correct) + _cell_strength(values, ~correct)
+    colours = np.where(correct, _blend(BLUE, strength), _blend(VERMILLION, strength))
+    shown = (counts > 0) | correct  # empty error cells stay blank: less to read
+    labels = [
+        (_percent(v) if normalize else str(c)) if show else ""
+        for v, c, show in zip(values, counts, shown, strict=True)
+    ]
+    # Plain ints, so a page reads the clicked cell's digits straight from Streamlit's selection.
+    cells_data = [
+        [int(t), int(p), int(c), float(f)] for t, p, c, f in zip(true, pred, counts, fractions, strict=True)
+    ]
+    cells = go.Scatter(
+        x=pred,
+        y=true,
+        mode="markers+text",
+        text=labels,
+        textfont={"size": 14, "color": np.where(strength > 0.55, "white", INK)},
+        marker={
+            "symbol": "square",
+            "size": CELL_MARKER_PX,
+            "color": colours,
+            "line": {"width": np.where(correct, 3, 0), "color": INK},
+        },
+        customdata=cells_data,
+        hovertext=[_cell_sentence(*cell) for cell in cells_data],
+        hovertemplate="%{hovertext}<extra></extra>",
+        selected={"marker": {"opacity": 1}},
+        unselected={"marker": {"opacity": 0.35}},
+    )
+    layout = _layout(
+        640,  # 520 px square plot plus margins; scaleanchor keeps the cells square at any width
+        margin={"l": 90, "r": 20, "t": 30, "b": 90},
+        xaxis=_digit_axis("Predicted digit") | {"scaleanchor": "y", "constrain": "domain"},
+        yaxis=_digit_axis("True digit") | {"range": [9.5, -0.5], "constrain": "domain"},
+        clickmode="event+select",  # one click selects one cell; Streamlit reports it through on_select
+        dragmode=False,  # no box or lasso: a drag never selects several cells
+        hovermode="closest",
+        showlegend=False,
+    )
+    return go.Figure(cells, layout)
+
+
+def _png_data_uri(pixels: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _montage(tiles: np.ndarray, columns: int, gap_x: int, gap_y: int, fill) -> tuple[np.ndarray, list]:
+    """28×28 tiles in rows of `columns` on one canvas, `gap_y` free rows above each; and their corners."""
+    if columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}")
+    block_h, block_w = TILE + gap_y, TILE + gap_x
+    canvas = np.full(
+        (max(1, math.ceil(len(tiles) / columns)) * block_h, columns * block_w), fill, tiles.dtype
+    )
+    corners = [((i // columns) * block_h + gap_y, (i % columns) * block_w) for i in range(len(tiles))]
+    for tile, (top, left) in zip(tiles, corners, strict=True):
+        canvas[top : top + TILE, left : left + TILE] = tile
+    return canvas, corners
+
+
+def image_grid(
+    images: np.ndarray, titles: list[str], columns: int = 10, wrong: list[bool] | None = None
+) -> go.Figure:
+    """Small multiples of (N, 28, 28) uint8 images with a title above each; `wrong` ones framed in red.
+
+    One PNG image trace rather than N subplots keeps 50 digits light for a tablet.
+    """
+    images = np.asarray(images, dtype=np.uint8)
+    wrong = [False] * len(images) if wrong is None else list(wrong)
+    if images.shape[1:] != (TILE, TILE) or not len(titles) == len(wrong) == len(images):
+        raise ValueError(f"need (N, 28, 28) images, N titles and N flags; got {images.shape}, {len(titles)}")
+    # White gutters, 9 image pixels high above each tile for its title.
+    canvas, corners = _montage(images, columns, gap_x=4, gap_y=9, fill=255)
+    height, width = (int(side * TILE_SCALE) + 10 for side in canvas.shape)
+    fig = go.Figure(layout=_layout(height, width=width, margin={"l": 5, "r": 5, "t": 5, "b": 5}))
+    for (top, left), title, is_wrong in zip(corners, titles, wrong, strict=True):
+        fig.add_annotation(
+            x=left + TILE / 2 - 0.5,
+            y=top - 0.5,
+            yanchor="bottom",
+            text=f"<b>{title}</b>" if is_wrong else title,
+            font={"size": 15, "color": VERMILLION if is_wrong else INK},
+            showarrow=False,
+        )
+        if is_wrong:  # a frame as well as the colour, for readers who cannot tell red apart
+            box = {"x0": left - 1, "x1": left + TILE, "y0": top - 1, "y1": top + TILE}
+            fig.add_shape(type="rect", line={"color": VERMILLION, "width": 3}, **box)
+    fig.add_trace(go.Image(source=_png_data_uri(canvas), hoverinfo="skip"))
+    fig.update_layout(xaxis=HIDDEN_AXIS | {"scaleanchor": "y"}, yaxis=HIDDEN_AXIS)
+    return fig
+
+
+def weights_grid(weights: np.ndarray, max_units: int = 64) -> go.Figure:
+    """Each first-layer unit's 784 input weights as a 28×28 tile; blue positive, red negative, 0 white."""
+    weights = np.asarray(weights, dtype=np.float32)
+    if weights.ndim != 2 or weights.shape[0] != TILE * TILE:
+        raise ValueError(f"expected weights of shape (784, units), got {weights.shape}")
+    tiles = weights[:, :max_units].T.reshape(-1, TILE, TILE)
+    canvas, _ = _montage(tiles, max(1, math.ceil(math.sqrt(len(tiles)))), gap_x=2, gap_y=2, fill=np.nan)
+    limit = float(np.abs(tiles).max(initial=0)) or 1.0  # symmetric, so white always means 0
+    heatmap = go.Heatmap(
+        z=canvas,
+        zmin=-limit,
+        zmax=limit,
+        colorscale=diverging.RdBu,
+        hoverongaps=False,  # NaN gutters draw nothing and say nothing
+        colorbar={"title": {"text": "Weight"}, "thickness": 16},
+        hovertemplate="Weight %{z:+.3f} on this pixel<extra></extra>",
+    )
+    layout = _layout(560, margin={"l": 5, "r": 5, "t": 5, "b": 5})
+    layout |= {"xaxis": HIDDEN_AXIS | {"scaleanchor": "y"}, "yaxis": HIDDEN_AXIS | {"autorange": "reversed"}}
+    return go.Figure(heatmap, layout)

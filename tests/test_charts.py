@@ -1,0 +1,222 @@
+"""Tests for digitlab.charts: each figure's data checked against numbers computed here by hand."""
+
+import base64
+import io
+from collections import Counter
+
+import numpy as np
+import pytest
+from numpy.lib.stride_tricks import sliding_window_view
+from PIL import Image
+
+from digitlab.charts import (
+    compare_curves,
+    confusion_matrix_figure,
+    image_grid,
+    probability_bars,
+    thin_points,
+    training_curves,
+    weights_grid,
+)
+
+
+def odd_ones_out(colours) -> list[int]:
+    """Indices whose colour differs from the most common colour."""
+    usual = Counter(colours).most_common(1)[0][0]
+    return [i for i, colour in enumerate(colours) if colour != usual]
+
+
+def test_probability_bars_heights_labels_and_highlight():
+    probs = np.array([0.005, 0.01, 0.02, 0.0, 0.9, 0.03, 0.015, 0.0099, 0.0051, 0.005])
+    bar = probability_bars(probs).data[0]
+    np.testing.assert_allclose(bar.y, probs)
+    assert list(bar.x) == list(range(10))
+    assert odd_ones_out(bar.marker.color) == [4]
+    assert [i for i, text in enumerate(bar.text) if text] == [1, 2, 4, 5, 6]  # the bars of 1% or more
+    assert bar.text[4] == "90%"
+    assert odd_ones_out(probability_bars(probs, highlight=7).data[0].marker.color) == [7]
+    assert list(probability_bars(probs).layout.yaxis.range) == [0, 1]
+
+
+def test_probability_bars_rejects_wrong_length():
+    with pytest.raises(ValueError, match="10 probabilities"):
+        probability_bars(np.ones(9) / 9)
+
+
+def test_thin_points_leaves_short_series_alone():
+    xs, ys = np.arange(10) / 10, np.arange(10) ** 2
+    thin_x, thin_y = thin_points(xs, ys, 1000)
+    np.testing.assert_array_equal(thin_x, xs)
+    np.testing.assert_array_equal(thin_y, ys)
+
+
+@pytest.mark.parametrize(("length", "cap"), [(10_001, 500), (501, 500), (1000, 3), (7, 2)])
+def test_thin_points_caps_length_and_keeps_endpoints(length, cap):
+    xs = np.arange(length) * 0.01
+    ys = np.sin(xs)
+    thin_x, thin_y = thin_points(xs, ys, cap)
+    assert len(thin_x) == cap
+    assert (thin_x[0], thin_x[-1]) == (xs[0], xs[-1])
+    assert np.all(np.diff(thin_x) > 0)
+    np.testing.assert_array_equal(thin_y, np.sin(thin_x))  # pairs stay together
+    np.testing.assert_array_equal(thin_points(xs, ys, cap)[0], thin_x)  # deterministic
+
+
+def test_thin_points_needs_room_for_both_ends():
+    with pytest.raises(ValueError):
+        thin_points([1, 2, 3], [1, 2, 3], 1)
+
+
+def make_events(epochs=3, steps=100, with_val=True):
+    batches = [
+        {
+            "kind": "batch",
+            "progress": (e * steps + s + 1) / steps,
+            "loss": 2.0 / (e * steps + s + 1),
+            "accuracy": 0.5,
+        }
+        for e in range(epochs)
+        for s in range(steps)
+    ]
+    ends = [
+        {
+            "kind": "epoch",
+            "epoch": e + 1,
+            "loss": 1.0 / (e + 1),
+            "accuracy": 0.8 + e / 100,
+            "val_loss": 1.2 / (e + 1) if with_val else None,
+            "val_accuracy": 0.78 + e / 100 if with_val else None,
+        }
+        for e in range(epochs)
+    ]
+    return batches, ends
+
+
+def test_training_curves_has_separate_train_and_validation_traces():
+    batches, ends = make_events()
+    fig = training_curves(batches, ends, "loss", max_points=50)
+    per_batch, train, val = fig.data
+    assert "batch" in per_batch.name and "Training" in train.name and val.name == "Validation"
+    assert len(per_batch.x) == 50
+    assert (per_batch.x[-1], per_batch.y[-1]) == (3.0, 2.0 / 300)  # the latest batch is always drawn
+    assert list(train.x) == [1, 2, 3] and list(train.y) == [1.0, 0.5, 1 / 3]
+    np.testing.assert_allclose(val.y, [1.2, 0.6, 0.4])
+    assert "Epoch" in train.hovertemplate and "loss" in train.hovertemplate
+
+
+def test_training_curves_without_validation_and_for_accuracy():
+    batches, ends = make_events(with_val=False)
+    fig = training_curves(batches, ends, "accuracy")
+    assert [trace.name for trace in fig.data] == ["Training, each batch", "Training, end of epoch"]
+    assert len(fig.data[0].x) == 300  # under max_points: every batch
+    assert fig.layout.yaxis.tickformat == ".0%"
+    assert len(training_curves([], [], "loss").data) == 0
+    with pytest.raises(ValueError, match="metric"):
+        training_curves(batches, ends, "f1")
+
+
+def test_compare_curves_uses_validation_when_a_run_has_it():
+    _, with_val = make_events(with_val=True)
+    _, without = make_events(epochs=2, with_val=False)
+    fig = compare_curves([("wide", with_val), ("narrow", without)], "accuracy")
+    assert [trace.name for trace in fig.data] == ["wide (validation)", "narrow (training)"]
+    np.testing.assert_allclose(fig.data[0].y, [0.78, 0.79, 0.80])
+    np.testing.assert_allclose(fig.data[1].y, [0.80, 0.81])
+    assert fig.data[0].line.color != fig.data[1].line.color
+
+
+@pytest.fixture
+def confusion():
+    cm = np.random.default_rng(5).integers(0, 30, (10, 10))
+    cm[np.diag_indices(10)] = 900
+    cm[4, 9] = 12
+    cm[6] = 0  # a digit the test set does not hold
+    return cm
+
+
+def test_confusion_scatter_has_one_point_per_cell(confusion):
+    trace = confusion_matrix_figure(confusion, normalize=False).data[0]
+    assert trace.type == "scatter" and trace.marker.symbol == "square" and trace.mode == "markers+text"
+    custom = np.asarray(trace.customdata)
+    assert custom.shape[0] == 100
+    rebuilt = np.full((10, 10), -1)
+    for true, pred, count in custom[:, :3].astype(int):
+        rebuilt[true, pred] = count
+    np.testing.assert_array_equal(rebuilt, confusion)
+    np.testing.assert_array_equal(trace.x, custom[:, 1])
+    np.testing.assert_array_equal(trace.y, custom[:, 0])
+    cell = 4 * 10 + 9
+    assert (trace.x[cell], trace.y[cell]) == (9, 4)
+    assert trace.hovertext[cell].startswith("True 4, predicted 9: 12 images")
+    assert trace.text[cell] == "12"
+
+
+def test_confusion_normalised_rows_sum_to_one(confusion):
+    trace = confusion_matrix_figure(confusion, normalize=True).data[0]
+    fractions = np.asarray(trace.customdata)[:, 3].reshape(10, 10)
+    row_sums = fractions.sum(axis=1)
+    np.testing.assert_allclose(np.delete(row_sums, 6), 1.0)
+    assert row_sums[6] == 0
+    expected = confusion[4, 9] / sum(int(v) for v in confusion[4])
+    assert fractions[4, 9] == pytest.approx(expected)
+    assert trace.text[4 * 10 + 9] == f"{expected:.1%}"
+    assert trace.text[0] == f"{900 / sum(int(v) for v in confusion[0]):.0%}"
+
+
+def test_confusion_diagonal_stands_apart_and_one_click_selects_one_cell(confusion):
+    fig = confusion_matrix_figure(confusion, normalize=False)
+    trace = fig.data[0]
+    on_diagonal = [i for i in range(100) if i // 10 == i % 10]
+    outlined = [i for i, width in enumerate(trace.marker.line.width) if width > 0]
+    assert outlined == on_diagonal
+    diagonal_colours = {trace.marker.color[i] for i in on_diagonal if confusion.flat[i]}
+    error_colours = {trace.marker.color[i] for i in range(100) if i not in on_diagonal}
+    assert not diagonal_colours & error_colours
+    assert fig.layout.clickmode == "event+select"
+    assert fig.layout.dragmode is False
+    assert list(fig.layout.yaxis.range) == [9.5, -0.5]  # digit 0 on top
+
+
+def decode_png(source: str) -> np.ndarray:
+    header, payload = source.split(",", 1)
+    assert header == "data:image/png;base64"
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(payload))))
+
+
+def test_image_grid_shows_every_image_and_marks_wrong_ones():
+    images = np.random.default_rng(2).integers(0, 256, (12, 28, 28), dtype=np.uint8)
+    titles = [f"#{i}" for i in range(12)]
+    wrong = [i % 5 == 0 for i in range(12)]
+    fig = image_grid(images, titles, columns=5, wrong=wrong)
+    canvas = decode_png(fig.data[0].source)
+    windows = sliding_window_view(canvas, (28, 28))
+    for image in images:
+        assert np.all(windows == image, axis=(2, 3)).sum() == 1  # each digit appears exactly once, unchanged
+    texts = [note.text.removeprefix("<b>").removesuffix("</b>") for note in fig.layout.annotations]
+    assert texts == titles
+    colours = [note.font.color for note in fig.layout.annotations]
+    assert odd_ones_out(colours) == [0, 5, 10]
+    assert len(fig.layout.shapes) == 3
+
+
+def test_image_grid_of_fifty_stays_light():
+    images = np.random.default_rng(3).integers(0, 256, (50, 28, 28), dtype=np.uint8)
+    fig = image_grid(images, [str(i % 10) for i in range(50)], columns=10)
+    assert len(fig.data) == 1
+    assert len(fig.to_json()) < 150_000  # noise compresses worst; real digits are far smaller
+
+
+def test_weights_grid_tiles_and_symmetric_scale():
+    weights = np.random.default_rng(4).normal(0, 0.05, (784, 10)).astype(np.float32)
+    weights[3, 7] = -0.9  # unit 7 is not shown with max_units=6, so it must not set the scale
+    weights[5, 2] = 0.4
+    heatmap = weights_grid(weights, max_units=6).data[0]
+    z = np.asarray(heatmap.z, dtype=np.float32)
+    assert (heatmap.zmin, heatmap.zmax) == pytest.approx((-0.4, 0.4))
+    shown = z[np.isfinite(z)]
+    np.testing.assert_array_equal(np.sort(shown), np.sort(weights[:, :6].ravel()))
+    windows = sliding_window_view(z, (28, 28))
+    for unit in range(6):
+        tile = weights[:, unit].reshape(28, 28)
+        assert np.all(windows == tile, axis=(2, 3)).sum() == 1  # upright 28x28 tile, not transposed
+    assert heatmap.colorscale[0][1] != heatmap.colorscale[-1][1]  # two hues: a diverging scale

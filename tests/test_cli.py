@@ -1,0 +1,87 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitlab.cli import EXIT_LOAD, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, main
+from digitlab.storage import DEFAULT_MODEL_PATH, save_classifier
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"]])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage:" in capsys.readouterr().out
+
+
+def write_digit_pngs(folder, mnist):
+    """Real test digits saved the way users save them: big, black on white, RGB."""
+    folder.mkdir()
+    labels = {}
+    for i in range(6):
+        image = Image.fromarray(255 - mnist.x_test[i]).resize((140, 140), Image.BILINEAR).convert("RGB")
+        name = f"digit{i}.png"
+        image.save(folder / name)
+        labels[name] = int(mnist.y_test[i])
+    return labels
+
+
+def test_predict_json_reads_a_folder_and_reports_bad_files(tmp_path, mnist, capsys):
+    folder = tmp_path / "drawings"
+    labels = write_digit_pngs(folder, mnist)
+    (folder / "notes.png").write_text("this is text, not a picture")
+    Image.new("L", (50, 50), 255).save(folder / "blank.png")
+
+    code = main(["predict", "--json", str(folder)])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == EXIT_SOME_FAILED
+    by_name = {line["file"].split("/")[-1]: line for line in lines}
+    assert set(by_name) == set(labels) | {"notes.png", "blank.png"}
+    assert "error" in by_name["notes.png"] and "error" in by_name["blank.png"]
+    right = 0
+    for name, label in labels.items():
+        answer = by_name[name]
+        assert len(answer["probabilities"]) == 10
+        assert sum(answer["probabilities"]) == pytest.approx(1.0, abs=1e-4)
+        assert answer["digit"] == int(np.argmax(answer["probabilities"]))
+        right += answer["digit"] == label
+    assert right >= 5
+
+
+def test_predict_takes_a_model_as_first_argument(tmp_path, mnist, tiny_classifier, capsys):
+    labels = write_digit_pngs(tmp_path / "pngs", mnist)
+    model = save_classifier(tiny_classifier, tmp_path / "mine")
+    files = [str(tmp_path / "pngs" / name) for name in labels]
+    assert main(["predict", str(model), *files]) == EXIT_OK
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(files) and all("%" in line for line in out)
+
+
+def test_errors_are_one_line_with_exit_codes(tmp_path, capsys):
+    assert main(["predict"]) == EXIT_USAGE
+    assert main(["evaluate", str(tmp_path / "missing.keras")]) == EXIT_LOAD
+    err = capsys.readouterr().err
+    assert "missing.keras" in err and "Traceback" not in err
+    assert main(["train", "--out", str(tmp_path / "x"), "--hidden", "4"]) == EXIT_USAGE
+    assert "units per layer" in capsys.readouterr().err
+
+
+def test_train_then_evaluate(tmp_path, capsys):
+    out = tmp_path / "quick"
+    code = main(
+        ["train", "--preset", "Quick demo", "--train-size", "600", "--epochs", "1", "--out", str(out)]
+    )
+    assert code == EXIT_OK
+    assert (tmp_path / "quick.keras").exists() and (tmp_path / "quick.json").exists()
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "quick.keras"), "--json"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["test_images"] == 10_000 and 0.3 < report["test_accuracy"] <= 1.0
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL_PATH.exists(), reason="the default model is not built yet")
+def test_default_model_reaches_the_promised_accuracy(capsys):
+    assert main(["evaluate", "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["test_accuracy"] >= 0.985
