@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-MAX_ROTATION_DEG = 12.0
+MAX_ROTATION_DEG = 15.0
 MAX_SHEAR = 0.25
 SCALE_RANGE = (0.85, 1.12)
 MAX_SHIFT_PX = 2.5
@@ -20,9 +20,9 @@ ELASTIC_ALPHA_PX = 1.0  # size of the random displacement, in pixels
 ELASTIC_GRID = 3  # the displacement field is drawn on a 3×3 grid, then smoothed up to 28×28
 THICKEN_P, THIN_P = 0.25, 0.15
 # Handwriting conventions MNIST (American writers) rarely shows but many people use:
-# continental Europeans put a flag on the 1 and a bar through the 7, and engineers and
-# programmers slash their zeros. A share of those digits gets the extra stroke drawn in.
-FLAG_ONE_P, CROSS_SEVEN_P, SLASH_ZERO_P = 0.35, 0.3, 0.2
+# continental Europeans put a flag on the 1 (some a foot too) and a bar through the 7, and
+# engineers and programmers slash their zeros. A share of those digits gets the extra strokes.
+FLAG_ONE_P, FOOT_ONE_P, CROSS_SEVEN_P, SLASH_ZERO_P = 0.45, 0.12, 0.3, 0.3
 EXTRA_STROKE_PX = 2.2  # width of the drawn stroke, about MNIST's own
 
 
@@ -126,17 +126,24 @@ def add_handwriting_variants(images, labels, seed):
 
     # 1: a flag from the top of the stroke, down and to the left.
     top_x = tf.gather_nd(row_centre, tf.stack([rows, tf.cast(top, tf.int32)], axis=1))
-    length = height * (0.35 + 0.2 * u[:, 1])
+    length = height * (0.35 + 0.3 * u[:, 1])
     flag = _segment_ink(
         tf, tf.stack([top_x, top], 1), tf.stack([top_x - 0.75 * length, top + 0.65 * length], 1)
     )
+    # 1 (some of the flagged ones): a foot, a short bar across the bottom.
+    foot_x = tf.gather_nd(row_centre, tf.stack([rows, tf.cast(bottom, tf.int32)], axis=1))
+    foot_half = height * (0.18 + 0.08 * u[:, 2])
+    foot = _segment_ink(
+        tf, tf.stack([foot_x - foot_half, bottom], 1), tf.stack([foot_x + foot_half, bottom], 1)
+    )
+    flag_and_foot = tf.maximum(flag, foot)
     # 7: a short bar across the stem, a little below the middle.
     bar_y = top + height * (0.5 + 0.1 * u[:, 1])
     bar_x = tf.gather_nd(row_centre, tf.stack([rows, tf.cast(tf.round(bar_y), tf.int32)], axis=1))
     half = 2.5 + 1.5 * u[:, 2]
     bar = _segment_ink(tf, tf.stack([bar_x - half, bar_y], 1), tf.stack([bar_x + half, bar_y], 1))
     # 0: a slash from beyond the top right to beyond the bottom left.
-    overshoot = 1.0 + 1.5 * u[:, 2]
+    overshoot = 1.0 + 2.5 * u[:, 2]
     slash = _segment_ink(
         tf,
         tf.stack([right + overshoot, top - overshoot], 1),
@@ -146,7 +153,13 @@ def add_handwriting_variants(images, labels, seed):
     labels = tf.cast(labels, tf.int32)
     pick = u[:, 0]
     extra = tf.zeros_like(images)
-    for digit, share, stroke in ((1, FLAG_ONE_P, flag), (7, CROSS_SEVEN_P, bar), (0, SLASH_ZERO_P, slash)):
+    variants = (
+        (1, FLAG_ONE_P, flag),
+        (1, FOOT_ONE_P, flag_and_foot),  # checked after the flag, so a foot always comes with one
+        (7, CROSS_SEVEN_P, bar),
+        (0, SLASH_ZERO_P, slash),
+    )
+    for digit, share, stroke in variants:
         chosen = tf.logical_and(tf.equal(labels, digit), pick < share)
         extra = tf.where(chosen[:, None, None], stroke, extra)
     return tf.maximum(images, extra)

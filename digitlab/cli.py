@@ -163,7 +163,8 @@ def split_model_and_images(args: argparse.Namespace) -> tuple[str | None, list[s
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from digitlab.preprocess import ImageError, NothingToRead, canvas_to_input, open_image
+    from digitlab.preprocess import ImageError, NothingToRead, open_image
+    from digitlab.reading import read_image
     from digitlab.storage import load_classifier
 
     model, items = split_model_and_images(args)
@@ -174,7 +175,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     failures = 0
     for path in expand_images(items):
         try:
-            probs = classifier.predict_proba(canvas_to_input(open_image(path)))
+            probs = read_image(classifier, open_image(path)).probabilities
         except (ImageError, NothingToRead, OSError) as exc:
             failures += 1
             message = str(exc) or type(exc).__name__
