@@ -114,6 +114,7 @@ def _atomic_write(path: Path, write) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; a saved model is meant to be shared
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

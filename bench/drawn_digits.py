@@ -1,0 +1,192 @@
+"""How well does the model read digits drawn on the canvas? UNIPEN pen strokes, replayed.
+
+Each UNIPEN digit is placed on the 280x280 canvas as a person would draw it, rendered like the
+Draw page's brush, pushed through `canvas_to_input` (and, as a baseline, `naive_resize`) and
+classified. Prints accuracy overall, per digit, per source lab, the top confusions, and the
+preprocessing time per image.
+
+    python bench/drawn_digits.py                         # all 15,953 digits, the default model
+    python bench/drawn_digits.py --keras-file m.keras --sample 2000 --seed 0
+    python bench/drawn_digits.py --widths --sample 2000  # stroke widths: MNIST vs ours
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from _common import machine
+
+from digitlab.data import load_mnist
+from digitlab.preprocess import NothingToRead, canvas_to_input, naive_resize, stroke_width
+from digitlab.strokes import BRUSH, load_unipen, place_on_canvas, render_strokes
+
+TIMING_CANVASES = 200  # kept to time canvas_to_input again in a few quiet passes
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--model", default="default", help="classifier path for load_classifier, or 'default'"
+    )
+    parser.add_argument("--keras-file", type=Path, help="a plain .keras model taking (N,28,28) pixels / 255")
+    parser.add_argument("--sample", type=int, default=0, help="score a random sample of N digits (0 = all)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sample and of the placements")
+    parser.add_argument("--brush", type=float, default=BRUSH, help="brush width in canvas pixels")
+    parser.add_argument(
+        "--mnist", type=int, default=0, help="also score N MNIST test digits through canvas_to_input"
+    )
+    parser.add_argument(
+        "--views",
+        type=int,
+        choices=(1, 3),
+        default=3,
+        help="3 = the app's reading path (the image and two turned copies, averaged); 1 = the image alone",
+    )
+    parser.add_argument(
+        "--widths", action="store_true", help="print stroke widths: MNIST train vs preprocessed"
+    )
+    return parser.parse_args(argv)
+
+
+class KerasFileClassifier:
+    """A bare .keras model wearing the `predict_proba` interface of digitlab's classifiers."""
+
+    def __init__(self, path: Path):
+        import keras  # only here: the rest of the bench runs without TensorFlow
+
+        self.model = keras.saving.load_model(path)
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        return self.model.predict(images.astype(np.float32) / 255, batch_size=1024, verbose=0)
+
+
+def load_model(args: argparse.Namespace):
+    if args.keras_file:
+        return KerasFileClassifier(args.keras_file)
+    from digitlab.storage import load_classifier  # imports TensorFlow: only once it is needed
+
+    return load_classifier(None if args.model == "default" else args.model)
+
+
+def replay(args: argparse.Namespace):
+    """Render every chosen digit and preprocess it both ways; keeps only the 28x28 results."""
+    samples = load_unipen()
+    rng = np.random.default_rng(args.seed)
+    if args.sample:
+        samples = [samples[i] for i in np.sort(rng.choice(len(samples), args.sample, replace=False))]
+    ours = np.zeros((len(samples), 28, 28), np.uint8)
+    naive = np.zeros_like(ours)
+    seconds, kept = [], []
+    for i, sample in enumerate(samples):
+        canvas = render_strokes(place_on_canvas(sample.strokes, rng), brush=args.brush)
+        start = time.process_time()
+        with contextlib.suppress(NothingToRead):  # a blank input stays blank: it counts as an error
+            ours[i] = canvas_to_input(canvas)
+        seconds.append(time.process_time() - start)
+        naive[i] = naive_resize(canvas)
+        if i < TIMING_CANVASES:
+            kept.append(canvas)
+    labels = np.array([s.label for s in samples])
+    sources = np.array([s.source for s in samples])
+    return ours, naive, labels, sources, seconds, kept
+
+
+def best_pass_seconds(canvases: list, passes: int = 5) -> float:
+    """Mean CPU time per canvas in the fastest of several passes: closest to what an idle core takes."""
+    best = float("inf")
+    for _ in range(passes):
+        start = time.process_time()
+        for canvas in canvases:
+            canvas_to_input(canvas)
+        best = min(best, (time.process_time() - start) / len(canvases))
+    return best
+
+
+def print_accuracy(title: str, labels: np.ndarray, predicted: np.ndarray) -> None:
+    per_digit = "  ".join(f"{d}:{(predicted[labels == d] == d).mean():6.1%}" for d in range(10))
+    print(f"{title:<24} {(predicted == labels).mean():6.2%}   {per_digit}")
+
+
+def print_sources(labels: np.ndarray, ours: np.ndarray, naive: np.ndarray, sources: np.ndarray) -> None:
+    print("\nper source lab      n   preprocessed   naive")
+    for source in sorted(set(sources), key=lambda s: -(sources == s).sum()):
+        keep = sources == source
+        print(
+            f"  {source:<8} {keep.sum():7d}   {(ours[keep] == labels[keep]).mean():10.1%}"
+            f"   {(naive[keep] == labels[keep]).mean():6.1%}"
+        )
+
+
+def print_confusions(labels: np.ndarray, predicted: np.ndarray, top: int = 10) -> None:
+    wrong = labels != predicted
+    pairs = Counter(zip(labels[wrong].tolist(), predicted[wrong].tolist(), strict=True))
+    print(
+        "\ntop confusions (true -> read as: count): "
+        + ", ".join(f"{t}->{p}: {n}" for (t, p), n in pairs.most_common(top))
+    )
+
+
+def print_widths(ours: np.ndarray) -> None:
+    reference = [stroke_width(image) for image in load_mnist().x_train]
+    measured = [stroke_width(image) for image in ours if image.any()]
+    for name, widths in (("MNIST train", reference), ("preprocessed UNIPEN", measured)):
+        q1, median, q3 = np.percentile(widths, [25, 50, 75])
+        print(f"stroke width {name:<20} median {median:.3f}  (quartiles {q1:.2f}-{q3:.2f})")
+
+
+def print_mnist_check(model, n: int) -> None:
+    """Uploading an MNIST digit must give back an MNIST-like input: accuracy should barely move."""
+    data = load_mnist()
+    images, labels = data.x_test[:n], data.y_test[:n]
+    redone = np.stack([canvas_to_input(image) for image in images])
+    raw = model.predict_proba(images).argmax(1)
+    through = model.predict_proba(redone).argmax(1)
+    print(
+        f"\nMNIST test[:{n}]   raw {(raw == labels).mean():.2%}   through canvas_to_input "
+        f"{(through == labels).mean():.2%}"
+    )
+
+
+def read_all(model, images: np.ndarray, n_views: int) -> np.ndarray:
+    """Digits read from preprocessed images, through the same views as `digitlab.reading`."""
+    from digitlab.reading import VIEW_ANGLES, views
+
+    if n_views == 1:
+        return model.predict_proba(images).argmax(1)
+    batch = np.concatenate([views(image, VIEW_ANGLES) for image in images])
+    probs = model.predict_proba(batch).reshape(len(images), len(VIEW_ANGLES), 10).mean(axis=1)
+    return probs.argmax(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    ours, naive, labels, sources, seconds, canvases = replay(args)
+    print(f"machine: {machine()}")
+    print(f"UNIPEN digits: {len(labels)}   brush {args.brush:g}px   seed {args.seed}")
+    print(
+        f"canvas_to_input, CPU ms/image on one core: {1000 * statistics.median(seconds):.2f} median over the "
+        f"run, {1000 * best_pass_seconds(canvases):.2f} in the best of 5 passes over {len(canvases)} canvases"
+    )
+    if args.widths:
+        print_widths(ours)
+    model = load_model(args)
+    read_ours = read_all(model, ours, args.views)
+    read_naive = model.predict_proba(naive).argmax(1)
+    print(f"views per drawing: {args.views} (the naive baseline reads the image alone)")
+    print(f"\n{'':<24} {'overall':>7}   per digit")
+    print_accuracy("preprocessed", labels, read_ours)
+    print_accuracy("naive resize (baseline)", labels, read_naive)
+    print_sources(labels, read_ours, read_naive, sources)
+    print_confusions(labels, read_ours)
+    if args.mnist:
+        print_mnist_check(model, args.mnist)
+
+
+if __name__ == "__main__":
+    main()
