@@ -72,7 +72,7 @@ def test_a_background_run_can_be_stopped_and_keeps_its_weights(small_mnist):
     run = TrainingRun(config, small_mnist)
     run.start()
     deadline = time.monotonic() + 60
-    while not run.batch_events and time.monotonic() < deadline:
+    while len(run.batch_events) < 20 and time.monotonic() < deadline:
         run.drain_events()
         time.sleep(0.05)
     run.stop()
@@ -80,7 +80,8 @@ def test_a_background_run_can_be_stopped_and_keeps_its_weights(small_mnist):
     run.drain_events()
     assert run.state == "stopped"
     assert run.result.epochs_done < 50
-    assert run.result.evaluation.accuracy > 0.3
+    # Kept weights are trained ones: well above the 10 % of chance after 20+ batches.
+    assert run.result.evaluation.accuracy > 0.2
 
 
 def test_a_waiting_run_takes_a_slot_only_when_one_is_free(small_mnist):

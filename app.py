@@ -1,0 +1,25 @@
+"""digitlab: learn how a neural network reads handwriting (MNIST), live in class.
+
+This file is only the router, like Streamlit's own "hello" app: it names the four pages and runs the
+one the browser asked for. Each page lives in pages/, the logic in digitlab/. Nothing here imports
+TensorFlow, so the home page is ready in a moment; the model pages load it when first opened.
+
+Run it with `streamlit run app.py`.
+"""
+
+import streamlit as st
+
+st.set_page_config(
+    page_title="digitlab: how a network reads handwriting",
+    page_icon=":material/draw:",
+    layout="wide",
+    menu_items={"About": "digitlab trains and explores neural networks on MNIST handwritten digits."},
+)
+
+pages = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
+    st.Page("pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
+    st.Page("pages/confusion.py", title="Confusion", icon=":material/grid_on:", url_path="confusion"),
+]
+st.navigation(pages, position="top").run()

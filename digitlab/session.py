@@ -1,0 +1,222 @@
+"""The pure logic behind the pages: settings ↔ config, run progress and time estimates, reading predictions.
+
+Pages hold layout and wiring; whatever they compute that deserves a test lives here, free of streamlit
+and TensorFlow: the flat control values of a `TrainConfig`, how long a run will take on this machine,
+the "Epoch 2/5 · step 120/352 · ETA 35 s" line, the "Not sure — maybe 4 or 9" decision, which cell of
+the confusion matrix was clicked, and which test images to show after a run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from digitlab.config import MAX_LAYERS, MIN_UNITS, TrainConfig
+
+# Choices offered on the Train page; a preset value outside them is added (`choices_with`).
+LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
+TRAIN_SIZES = (500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000)
+UNIT_CHOICES = (8, 16, 32, 50, 64, 100, 128, 150, 256, 512, 1024)
+HIDDEN_LAYER_KEYS = tuple(f"units_{i}" for i in range(MAX_LAYERS))
+# Every TrainConfig field a control sets directly (hidden_units comes from "layers" and units_0..4).
+PLAIN_FIELDS = (
+    "architecture",
+    "activation",
+    "dropout",
+    "head",
+    "optimizer",
+    "learning_rate",
+    "momentum",
+    "epochs",
+    "batch_size",
+    "validation_split",
+    "train_size",
+    "normalization",
+    "labels",
+    "augment",
+    "seed",
+)
+CONTROL_NAMES = (*PLAIN_FIELDS, "layers", *HIDDEN_LAYER_KEYS)
+
+# Throughput of the 2-core classroom server while other work shares it, measured by training the
+# presets on 3,000-10,000 images (MLP 512-256: 3.7 s per 9,000 images; CNN: 10.7 s per 2,700 images;
+# batch 32: 24 ms a step) and the shipped CNN (12 augmented epochs of 57,000 images in 20 minutes).
+MACS_PER_SECOND = 5e9  # multiply-accumulates per second, forward and backward passes counted
+SECONDS_PER_STEP = 0.02  # Keras' own cost per batch, whatever the model
+AUGMENT_SECONDS_PER_IMAGE = 0.00015  # warps and stroke changes in tf.data
+STARTUP_SECONDS = 3.0  # building the model, tracing the graphs, the first batch
+LONG_RUN_SECONDS = 180  # a class waits this long at most without being warned
+
+
+def choices_with(options, value) -> list:
+    """`options` plus `value`, sorted: a preset or a saved config may use a value the menu lacks."""
+    return sorted({*options, value})
+
+
+def controls_from_config(config: TrainConfig) -> dict:
+    """The flat values of the Train page's controls for `config` (units of unused layers filled in)."""
+    values = {name: getattr(config, name) for name in PLAIN_FIELDS}
+    units = list(config.hidden_units)
+    while len(units) < MAX_LAYERS:  # unused layers get a sensible value in case the user adds them
+        units.append(max(MIN_UNITS, units[-1] // 2))
+    values |= dict(zip(HIDDEN_LAYER_KEYS, units, strict=True))
+    values["layers"] = len(config.hidden_units)
+    return values
+
+
+def config_from_controls(values: dict) -> TrainConfig:
+    """The TrainConfig the controls describe; raises config.ConfigError for an impossible setting."""
+    layers = int(values["layers"])
+    hidden = tuple(int(values[key]) for key in HIDDEN_LAYER_KEYS[:layers])
+    return TrainConfig(hidden_units=hidden, **{name: values[name] for name in PLAIN_FIELDS})
+
+
+def macs_per_image(config: TrainConfig) -> int:
+    """Multiply-accumulates of one forward pass; for Dense layers this is the number of weights."""
+    macs, width = 0, 28 * 28
+    if config.architecture == "cnn":  # 3×3 'same' convolutions, 32 then 64 filters, each 2×2 pooled
+        macs += 28 * 28 * 9 * 1 * 32 + 14 * 14 * 9 * 32 * 64
+        width = 7 * 7 * 64
+    for units in (*config.hidden_units, 10):
+        macs += width * units
+        width = units
+    return macs
+
+
+def estimate_seconds(config: TrainConfig) -> float:
+    """A rough forecast of a run's wall time on this machine: compute, per-batch cost and set-up."""
+    images = config.train_size * (1 - config.validation_split)
+    steps = np.ceil(images / config.batch_size) * config.epochs
+    compute = 3 * macs_per_image(config) * images * config.epochs / MACS_PER_SECOND  # forward + backward
+    evaluation = macs_per_image(config) * (
+        10_000 + config.train_size * config.validation_split * config.epochs
+    )
+    augment = AUGMENT_SECONDS_PER_IMAGE * images * config.epochs if config.augment else 0.0
+    return float(
+        STARTUP_SECONDS + compute + steps * SECONDS_PER_STEP + evaluation / MACS_PER_SECOND + augment
+    )
+
+
+def long_run_warning(config: TrainConfig) -> str | None:
+    """A warning for a run that would keep the class waiting, or None."""
+    seconds = estimate_seconds(config)
+    if seconds < LONG_RUN_SECONDS:
+        return None
+    return (
+        f"This run would take about {format_duration(seconds)} on this machine. For a live demo, use "
+        "fewer training images or epochs, or the CNN only with a few thousand images."
+    )
+
+
+def format_duration(seconds: float) -> str:
+    """'8 s', '3 min 20 s', '1 h 05 min': rounded the way a person says it."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        minutes, rest = divmod(seconds, 60)
+        return f"{minutes} min {rest:02d} s" if minutes < 10 else f"{round(seconds / 60)} min"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def progress_summary(event: dict | None, state: str = "running") -> tuple[float, str]:
+    """Fraction done and 'Epoch 2/5 · step 120/352 · ETA 35 s' from the run's state and latest batch event."""
+    if state == "waiting":
+        return 0.0, "Waiting for a free training slot…"
+    if not event:
+        if state in ("pending", "running"):
+            return 0.0, "Getting ready: loading TensorFlow and building the network…"
+        return 0.0, f"{state.capitalize()} before the first batch"
+    fraction = min(1.0, event["progress"] / event["epochs"])
+    where = f"epoch {event['epoch']}/{event['epochs']} · step {event['batch']}/{event['steps_per_epoch']}"
+    if state == "finished":
+        return 1.0, f"Done: {event['epochs']} epochs, {event['step']:,} steps"
+    if state in ("stopped", "diverged", "failed"):
+        return fraction, f"{state.capitalize()} at {where}"
+    text = where[0].upper() + where[1:]
+    if fraction >= 0.02 and event.get("elapsed"):  # earlier, the first batches' set-up skews the rate
+        eta = event["elapsed"] * (1 - fraction) / fraction
+        text += f" · ETA {format_duration(eta)}"
+    return fraction, text
+
+
+def top_guesses(probs: np.ndarray, k: int = 2) -> list[tuple[int, float]]:
+    """The `k` likeliest digits with their probabilities, likeliest first (ties: smaller digit first)."""
+    probs = np.asarray(probs, dtype=float)
+    order = np.argsort(-probs, kind="stable")[:k]
+    return [(int(d), float(probs[d])) for d in order]
+
+
+def unsure_message(probs: np.ndarray, threshold: float) -> str | None:
+    """'Not sure — maybe 4 or 9' when the best probability is under `threshold`, else None."""
+    (first, p_first), (second, _) = top_guesses(probs, 2)
+    if p_first >= threshold:
+        return None
+    return f"Not sure — maybe {first} or {second}"
+
+
+def format_probability(p: float) -> str:
+    """'62%', and '<1%' or '>99%' rather than a 0% or 100% the network never quite says."""
+    if p < 0.01:
+        return "<1%"
+    if p > 0.99:
+        return ">99%"
+    return f"{p:.0%}"
+
+
+def guesses_title(probs: np.ndarray, separator: str = " ") -> str:
+    """The two best guesses as a short title, e.g. '9: 62% 4: 30%'."""
+    return separator.join(f"{digit}: {format_probability(p)}" for digit, p in top_guesses(probs, 2))
+
+
+def report_in_percent(report: list[dict]) -> list[dict]:
+    """evaluation.report with precision, recall and F1 as percentages, for a table with one decimal."""
+    scores = ("precision", "recall", "f1")
+    return [{key: 100 * value if key in scores else value for key, value in row.items()} for row in report]
+
+
+def pair_label(true: int, predicted: int, count: int) -> str:
+    """'4 → 9: 12 images': a most-confused pair as the class reads it."""
+    return f"{true} → {predicted}: {count:,} image{'s' * (count != 1)}"
+
+
+def selected_cell(event) -> tuple[int, int] | None:
+    """(true, predicted) of the clicked confusion-matrix square, from st.plotly_chart's selection."""
+    try:
+        points = event["selection"]["points"]
+        true, predicted = points[0]["customdata"][:2]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return int(true), int(predicted)
+
+
+def pick_examples(
+    labels: np.ndarray, predictions: np.ndarray, count: int = 20, max_wrong: int = 6, seed: int = 0
+) -> np.ndarray:
+    """Indices of `count` test images to show after a run: up to `max_wrong` mistakes, the rest right.
+
+    Random images alone would show a 97% model making no mistake at all; a few errors teach more.
+    """
+    rng = np.random.default_rng(seed)
+    wrong = np.flatnonzero(labels != predictions)
+    right = np.flatnonzero(labels == predictions)
+    n_wrong = min(max_wrong, len(wrong), count)
+    chosen = np.concatenate(
+        [
+            rng.choice(wrong, n_wrong, replace=False),
+            rng.choice(right, min(count - n_wrong, len(right)), replace=False),
+        ]
+    ).astype(np.int64)
+    return np.sort(chosen)
+
+
+def enlarge(pixels: np.ndarray, side: int) -> np.ndarray:
+    """Scale a grey image so its longer side is `side`: blocky (nearest) when growing, so pixels show."""
+    pixels = np.asarray(pixels, dtype=np.uint8)
+    h, w = pixels.shape
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    method = Image.NEAREST if scale >= 1 else Image.BOX
+    return np.asarray(Image.fromarray(pixels).resize(size, method))

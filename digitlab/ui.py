@@ -1,0 +1,226 @@
+"""The one module in digitlab that imports streamlit: session-state keys and cached getters.
+
+Shared and read-only (`st.cache_resource`, one copy per server): the MNIST arrays, the shipped default
+model, its evaluation on the test set and the training slots. Per browser session (`st.session_state`,
+users never see each other's models): the training run and the model that Draw and Confusion use.
+TensorFlow is imported only when a model is loaded, so the home page starts fast.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+
+import pandas  # noqa: F401  (see below)
+import streamlit as st
+
+from digitlab import data, storage
+
+# pandas is imported here, before any page builds a chart. Imported later by TensorFlow in one thread,
+# it would sit half-initialised in sys.modules while plotly, in another session's thread, checks
+# `isinstance(value, pandas.Series)`: AttributeError, seen on the Train page during a first run.
+
+# Session-state keys.
+RUN = "train_run"  # the browser session's TrainingRun (one at a time)
+ACTIVE = "active_model"  # {"classifier", "evaluation"} of the session's own model; absent: the default
+ADOPTED_RUN = "adopted_run"  # the run whose model was last made active, so it is adopted only once
+
+# How st.dataframe shows session.report_in_percent(evaluation.report) (Train and Confusion pages).
+REPORT_COLUMNS = {
+    "digit": st.column_config.TextColumn("Digit"),
+    "precision": st.column_config.NumberColumn(
+        "Precision", format="%.1f%%", help="Of the images it called this digit, the share that were."
+    ),
+    "recall": st.column_config.NumberColumn(
+        "Recall", format="%.1f%%", help="Of the images of this digit, the share it found."
+    ),
+    "f1": st.column_config.NumberColumn("F1", format="%.1f%%", help="Precision and recall in one number."),
+    "support": st.column_config.NumberColumn("Test images", format="localized"),
+}
+
+
+@st.cache_resource(show_spinner="Loading the MNIST images…")
+def get_dataset() -> data.Dataset:
+    # cache_resource, not cache_data: cache_data would hand every session its own copy of 55 MB.
+    # load_mnist makes the arrays read-only, so one shared copy is safe.
+    return data.load_mnist()
+
+
+@st.cache_resource(show_spinner=False)
+def get_default_metadata() -> dict:
+    """The default model's JSON description: name and test accuracy without importing TensorFlow."""
+    return storage.read_metadata(storage.DEFAULT_MODEL_PATH)
+
+
+_TENSORFLOW_LOCK = threading.Lock()
+_TENSORFLOW_READY = threading.Event()
+
+
+def import_tensorflow() -> None:
+    """Import TensorFlow and the training code once per process, from any thread, then freeze the heap.
+
+    While keras is imported, Streamlit calls `keras.backend.clear_session()` after every script run, and
+    that runs a full `gc.collect()`: about 0.3 s over TensorFlow's objects, after every 0.5 s poll of
+    the live view. It starved the training thread (first batch after two minutes instead of two
+    seconds). `gc.freeze()` takes the objects alive now (the libraries) out of those collections.
+    """
+    with _TENSORFLOW_LOCK:
+        if _TENSORFLOW_READY.is_set():
+            return
+        from digitlab import augment, callbacks, evaluation, model  # noqa: F401  (keras, tensorflow)
+
+        gc.freeze()
+        _TENSORFLOW_READY.set()
+
+
+@st.cache_resource(show_spinner="Loading the network (the first time takes about 20 seconds)…")
+def get_default_classifier() -> storage.Classifier:
+    # Shared by every session and only ever read: predictions do not change the model.
+    import_tensorflow()
+    return storage.load_classifier()
+
+
+@st.cache_resource(show_spinner="Checking the network on the 10,000 test images (only the first time)…")
+def get_default_evaluation():
+    """The default model's evaluation on the MNIST test set; read-only, shared."""
+    from digitlab.evaluation import evaluate
+
+    dataset = get_dataset()
+    return evaluate(get_default_classifier(), dataset.x_test, dataset.y_test)
+
+
+@st.cache_resource
+def training_slots() -> threading.Semaphore:
+    """How many runs may train at once on this server; later ones wait for a free slot."""
+    size = os.environ.get("DIGITLAB_MAX_TRAINING") or max(1, (os.cpu_count() or 2) // 2)
+    return threading.Semaphore(max(1, int(size)))
+
+
+def current_run():
+    """The session's TrainingRun, or None."""
+    return st.session_state.get(RUN)
+
+
+def start_training(config, dataset: data.Dataset):
+    """Start the session's TrainingRun now; the first one after server start imports TensorFlow first.
+
+    The import (up to 20 s) runs in the background too, so the page answers at once and a user who
+    goes to another page meanwhile does not cancel the start.
+    """
+    from digitlab.training import TrainingRun
+
+    run = TrainingRun(config, dataset, slots=training_slots())
+    st.session_state[RUN] = run
+    if _TENSORFLOW_READY.is_set():
+        run.start()
+    else:
+        threading.Thread(
+            target=_import_then_start, args=(run,), name="import-tensorflow", daemon=True
+        ).start()
+    return run
+
+
+def _import_then_start(run) -> None:
+    try:
+        import_tensorflow()
+    finally:  # should the import fail, the run fails again and shows the error
+        run.start()
+
+
+def set_active(classifier, evaluation=None) -> None:
+    """Make `classifier` the session's model for Draw and Confusion."""
+    st.session_state[ACTIVE] = {"classifier": classifier, "evaluation": evaluation}
+
+
+def use_default_model() -> None:
+    st.session_state.pop(ACTIVE, None)
+
+
+def adopt_finished_run() -> None:
+    """A run that ended well (finished or stopped) becomes the active model, once.
+
+    Called by every getter below, so the new model is used even if the run ends while the user draws.
+    A diverged run is not adopted: its last good weights may be no better than chance.
+    """
+    run = current_run()
+    if run is None or st.session_state.get(ADOPTED_RUN) is run:
+        return
+    if run.state in ("finished", "stopped") and run.result is not None:
+        st.session_state[ADOPTED_RUN] = run
+        set_active(run.result.classifier, run.result.evaluation)
+
+
+def using_trained_model() -> bool:
+    adopt_finished_run()
+    return ACTIVE in st.session_state
+
+
+def active_classifier() -> storage.Classifier:
+    """The session's trained model, or the shared default one."""
+    adopt_finished_run()
+    active = st.session_state.get(ACTIVE)
+    return active["classifier"] if active else get_default_classifier()
+
+
+def active_evaluation():
+    """The active model's evaluation on the test set, computed at most once per model and session."""
+    adopt_finished_run()
+    active = st.session_state.get(ACTIVE)
+    if not active:
+        return get_default_evaluation()
+    if active["evaluation"] is None:
+        from digitlab.evaluation import evaluate
+
+        dataset = get_dataset()
+        with st.spinner("Checking your network on the 10,000 test images…"):
+            active["evaluation"] = evaluate(active["classifier"], dataset.x_test, dataset.y_test)
+    return active["evaluation"]
+
+
+def active_model_label() -> tuple[str, float | None]:
+    """Name and test accuracy of the active model, read from metadata (no TensorFlow needed)."""
+    adopt_finished_run()
+    active = st.session_state.get(ACTIVE)
+    if active:
+        return active["classifier"].name, active["classifier"].test_accuracy
+    metadata = get_default_metadata()
+    return metadata.get("name", "default model"), metadata.get("metrics", {}).get("test_accuracy")
+
+
+def describe_active_model() -> str:
+    """'**CNN 32c-64c-128-10 relu adam** (default model, 99.3% on the test set)' for a caption."""
+    name, accuracy = active_model_label()
+    origin = "your trained model" if ACTIVE in st.session_state else "the default model"
+    score = f", {accuracy:.1%} right on the 10,000 test images" if accuracy is not None else ""
+    return f"**{name}** ({origin}{score})"
+
+
+def default_test_accuracy() -> float | None:
+    """The default model's test accuracy from its metadata, or None if there is no default model."""
+    try:
+        return get_default_metadata().get("metrics", {}).get("test_accuracy")
+    except storage.ModelFileError:
+        return None
+
+
+def require_dataset() -> data.Dataset:
+    """The dataset, or a clear error and the end of this page run."""
+    try:
+        return get_dataset()
+    except data.DataError as error:
+        st.error(f"The MNIST images could not be loaded: {error}")
+        st.stop()
+
+
+def require_active_classifier() -> storage.Classifier:
+    """The active model, or a clear error and the end of this page run."""
+    try:
+        return active_classifier()
+    except storage.ModelFileError as error:
+        st.error(
+            f"The default model could not be loaded: {error}. Train one on the Train page, or restore "
+            "assets/models/default.keras with `python -m digitlab train --preset default "
+            "--out assets/models/default`."
+        )
+        st.stop()

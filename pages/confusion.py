@@ -1,0 +1,88 @@
+"""Confusion: which digits the network mixes up, and the test images behind every number.
+
+Rows are the true digit, columns the network's answer. Clicking a square, or one of the most confused
+pairs below it, shows that square's test images with the network's two best guesses for each.
+"""
+
+import numpy as np
+import streamlit as st
+
+from digitlab import charts, session, ui
+
+CELL = "confusion_cell"  # (true, predicted) last chosen by a click on the matrix or on a pair
+PAIRS = "confusion_pairs"
+MAX_IMAGES = 40
+TILE_PX = 84  # 28×28 images drawn 3× larger, each pixel a sharp square
+
+
+def remember_click() -> None:
+    st.session_state[CELL] = session.selected_cell(st.session_state["cm"])
+    st.session_state[PAIRS] = None  # the pair chips no longer say what is shown
+
+
+def remember_pair(cells: dict) -> None:
+    st.session_state[CELL] = cells.get(st.session_state[PAIRS])
+
+
+def show_cell(true: int, predicted: int) -> None:
+    """The test images of one square, each captioned with the network's two best guesses."""
+    indices = evaluation.cell_indices(true, predicted)
+    verdict = "read right" if true == predicted else f"read as {predicted}"
+    st.subheader(f"{true}s {verdict}: {len(indices):,} image{'s' * (len(indices) != 1)}")
+    if not len(indices):
+        st.caption("No test image landed in this square.")
+        return
+    shown = indices[:MAX_IMAGES]
+    more = f" The first {MAX_IMAGES} are shown." if len(indices) > MAX_IMAGES else ""
+    st.caption(f"Under each image: the network's two best guesses.{more}")
+    tiles = [np.pad(session.enlarge(dataset.x_test[i], TILE_PX), 3, constant_values=255) for i in shown]
+    guesses = [session.guesses_title(evaluation.probabilities[i], "  \n") for i in shown]
+    st.image(tiles, caption=guesses, width=TILE_PX + 6)
+
+
+st.title("Where does the network get confused?")
+dataset = ui.require_dataset()
+ui.require_active_classifier()
+evaluation = ui.active_evaluation()
+st.caption(
+    f"{ui.describe_active_model()}. Each square counts the test images of one true digit (row) that the "
+    "network read as a digit (column). The diagonal is what it got right."
+)
+pairs = evaluation.most_confused(10)
+pair_cells = {session.pair_label(*pair): pair[:2] for pair in pairs}
+
+normalize = st.toggle("Show each row as shares instead of counts", key="confusion_normalize")
+cell = st.session_state.get(CELL) or session.selected_cell(st.session_state.get("cm"))
+figure = charts.confusion_matrix_figure(evaluation.confusion, normalize=normalize)
+figure.update_traces(selectedpoints=[10 * cell[0] + cell[1]] if cell else None)  # also for a chosen pair
+with st.container(horizontal=True, wrap=True):
+    st.plotly_chart(
+        figure,
+        theme=None,
+        key="cm",
+        on_select=remember_click,
+        selection_mode="points",
+        width=620,
+        config={"displayModeBar": False},
+    )
+    with st.container(width="stretch"):
+        if cell is None:
+            st.info("Click a square to see its images.", icon=":material/touch_app:")
+        else:
+            show_cell(*cell)
+
+st.pills(
+    "Most confused",
+    list(pair_cells),
+    key=PAIRS,
+    on_change=remember_pair,
+    args=(pair_cells,),
+    help="The ten squares off the diagonal with the most images. Click one to see them.",
+)
+st.subheader("Per digit")
+st.dataframe(
+    session.report_in_percent(evaluation.report),
+    hide_index=True,
+    height="content",
+    column_config=ui.REPORT_COLUMNS,
+)

@@ -1,0 +1,61 @@
+"""Home: what digitlab is, where each page leads, which network is in use, and what MNIST looks like.
+
+Kept light on purpose: no TensorFlow here, so the page is ready within moments of opening the app.
+"""
+
+import streamlit as st
+
+from digitlab import charts, data, storage, ui
+
+st.title("How does a neural network read handwriting?")
+st.markdown(
+    "A network learns to read digits from **60,000 handwritten examples** (the MNIST data set) and is "
+    "then tested on **10,000 it has never seen**. Train one yourself, write to it, and find out where "
+    "it goes wrong."
+)
+
+steps = (
+    (
+        "pages/train.py",
+        "Train",
+        ":material/model_training:",
+        "Build a network, press Start and watch the "
+        "loss fall and the accuracy climb, live. Too high a learning rate? Watch it blow up.",
+    ),
+    (
+        "pages/draw.py",
+        "Draw",
+        ":material/draw:",
+        "Write a digit with your finger or mouse and see, after "
+        "every stroke, what the network thinks, how sure it is, and the 28×28 image it actually reads.",
+    ),
+    (
+        "pages/confusion.py",
+        "Confusion",
+        ":material/grid_on:",
+        "Which digits does it mix up? Click any "
+        "square of the confusion matrix to see the test images behind the number.",
+    ),
+)
+columns = st.columns(len(steps), gap="medium")
+for column, (page, label, icon, text) in zip(columns, steps, strict=True):
+    with column.container(border=True, height="stretch"):
+        st.page_link(page, label=label, icon=icon)
+        st.write(text)
+
+try:
+    st.info(f"Network in use: {ui.describe_active_model()}", icon=":material/neurology:")
+except storage.ModelFileError as error:
+    st.warning(f"No network yet: the default model is missing ({error}). Train one on the Train page.")
+
+st.subheader("What the network learns from")
+st.caption("Two random examples of each digit from the training images, 28×28 pixels each.")
+try:
+    dataset = ui.get_dataset()
+except data.DataError as error:
+    st.error(f"The MNIST images could not be loaded: {error}")
+else:
+    picks = data.sample_grid_indices(dataset.y_train, per_class=2, seed=7)
+    titles = [str(label) for label in dataset.y_train[picks]]
+    grid = charts.image_grid(dataset.x_train[picks], titles, columns=10)
+    st.plotly_chart(grid, theme=None, width="content", config={"displayModeBar": False})

@@ -1,0 +1,236 @@
+"""Train: choose a network and how it learns, start it, and watch the loss and accuracy live.
+
+Settings sit in the sidebar; the run trains in a background thread (digitlab.training.TrainingRun) kept
+in the browser session, so the curves survive a visit to the Draw page. A fragment polls it twice a
+second while it runs; afterwards the results show and the new network becomes the session's model.
+"""
+
+import streamlit as st
+
+from digitlab import charts, config, data, session, ui
+from digitlab.training import TrainingRun
+
+# Each control's label and help text, by the name session.py gives it.
+CONTROLS = {
+    "preset": ("Start from a preset", "Fills in all the settings below."),
+    "architecture": ("Architecture", "MLP: dense layers only. CNN: small filters scan the image first."),
+    "layers": ("Hidden layers", "Layers of units between the pixels and the ten digits."),
+    "units": ("Units in layer {}", "More units learn more patterns but train slower."),
+    "activation": ("Activation", "The bend each unit applies to its input."),
+    "dropout": ("Dropout", "Units switched off at random in each step, so none is relied on too much."),
+    "head": ("Output layer", "softmax: probabilities adding up to 1. sigmoid: a yes/no per digit."),
+    "optimizer": ("Optimizer", "How the weights change after each batch. adam adapts its step size."),
+    "learning_rate": ("Learning rate", "Size of each step downhill. Too large and the loss explodes."),
+    "momentum": ("Momentum", "How much of the previous step carries into the next (sgd only)."),
+    "epochs": ("Epochs", "How many times the network sees every training image."),
+    "batch_size": ("Batch size", "Images per weight update."),
+    "train_size": ("Training images", "Fewer train faster; more generalise better."),
+    "validation_split": ("Held out for validation", "Never trained on: the dashed validation curve."),
+    "normalization": ("Pixel scaling", "[0, 1]: pixels / 255. z-score: minus their mean, over their spread."),
+    "labels": ("Labels", "A digit as one number (sparse) or as ten 0/1 values (one-hot)."),
+    "augment": ("Augment (rotate, shift, warp)", "Slower, but reads real handwriting better."),
+    "seed": ("Random seed", "The same seed and settings train the same network."),
+}
+PERCENT = "{:.0%}".format
+
+
+def key(name: str) -> str:
+    return f"train_{name}"
+
+
+def apply_preset() -> None:
+    """Fill every control from the chosen preset."""
+    for name, value in session.controls_from_config(config.PRESETS[st.session_state[key("preset")]]).items():
+        st.session_state[key(name)] = value
+
+
+def choose(widget, name: str, *label_args, **options):
+    """One settings widget; its value survives page switches and it is locked while a run trains."""
+    label, help_text = CONTROLS["units" if name.startswith("units_") else name]
+    return widget(
+        label.format(*label_args),
+        key=key(name),
+        help=help_text,
+        disabled=busy,
+        persist_state="session",
+        **options,
+    )
+
+
+def pick(name: str, options, *label_args, **extra):
+    """A select slider over `options`, plus the current value should a preset use another one."""
+    options = session.choices_with(options, st.session_state[key(name)])
+    return choose(st.select_slider, name, *label_args, options=options, **extra)
+
+
+def chosen_config() -> config.TrainConfig:
+    """The config the controls hold now; raises config.ConfigError."""
+    return session.config_from_controls({name: st.session_state[key(name)] for name in session.CONTROL_NAMES})
+
+
+def settings() -> config.TrainConfig | None:
+    """The sidebar of settings; the config they describe, or None after showing why it is impossible."""
+    st.header("Settings")
+    preset = choose(st.selectbox, "preset", options=list(config.PRESETS), on_change=apply_preset)
+    try:
+        changed = chosen_config() != config.PRESETS[preset]
+    except config.ConfigError:
+        changed = True
+    if changed:
+        st.button(
+            "Back to the preset's settings",
+            icon=":material/settings_backup_restore:",
+            type="tertiary",
+            on_click=apply_preset,
+            disabled=busy,
+            key="train_reset",
+        )
+    st.subheader("The network")
+    choose(st.radio, "architecture", options=config.ARCHITECTURES, format_func=str.upper, horizontal=True)
+    layers = choose(st.slider, "layers", min_value=config.MIN_LAYERS, max_value=config.MAX_LAYERS)
+    for i in range(layers):
+        pick(f"units_{i}", session.UNIT_CHOICES, i + 1)
+    choose(st.selectbox, "activation", options=config.ACTIVATIONS)
+    pick("dropout", (0.0, 0.1, 0.2, 0.3, 0.4, 0.5), format_func=PERCENT)
+    choose(st.selectbox, "head", options=config.HEADS)
+    st.subheader("How it learns")
+    optimizer = choose(st.selectbox, "optimizer", options=config.OPTIMIZERS)
+    pick("learning_rate", session.LEARNING_RATES, format_func="{:g}".format)
+    if optimizer == "sgd":
+        choose(st.slider, "momentum", min_value=0.0, max_value=0.99, step=0.01)
+    choose(st.slider, "epochs", min_value=1, max_value=50)
+    pick("batch_size", session.BATCH_SIZES)
+    st.subheader("The data")
+    pick("train_size", session.TRAIN_SIZES, format_func="{:,}".format)
+    pick("validation_split", (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5), format_func=PERCENT)
+    scaling = {"unit": "[0, 1]", "zscore": "z-score"}.get
+    choose(st.radio, "normalization", options=config.NORMALIZATIONS, format_func=scaling, horizontal=True)
+    choose(st.radio, "labels", options=config.LABEL_ENCODINGS, horizontal=True)
+    choose(st.toggle, "augment")
+    choose(st.number_input, "seed", min_value=0, max_value=2**31 - 1, step=1)
+    try:
+        return chosen_config()
+    except config.ConfigError as error:
+        st.error(f"These settings cannot be trained: {error}")
+        return None
+
+
+def live_view(run: TrainingRun, polling: bool) -> None:
+    """Progress bar and curves; polled while the run trains, drawn once more when the page reruns."""
+    run.drain_events()
+    if run.state == "waiting":
+        st.info(
+            "Waiting for a free training slot: another network is training on this server. Yours "
+            "starts by itself as soon as one frees up.",
+            icon=":material/hourglass_top:",
+        )
+    latest = run.batch_events[-1] if run.batch_events else None
+    fraction, text = session.progress_summary(latest, run.state)
+    if run.stop_event.is_set() and not run.done:
+        text += " · stopping after this batch…"
+    st.progress(fraction, text=text)
+    for column, metric in zip(st.columns(2), charts.METRICS, strict=True):
+        figure = charts.training_curves(run.batch_events, run.epoch_events, metric)
+        column.plotly_chart(figure, theme=None, key=f"train_{metric}_curve")
+    if polling and run.done:
+        st.rerun()  # once: the whole page shows the results and stops polling
+
+
+def results(run: TrainingRun, dataset: data.Dataset) -> None:
+    """What the finished run learned: score, a sample of its answers, the per-digit report."""
+    if run.state == "failed":
+        st.error(f"Training failed: {run.error}")
+        return
+    if run.result is None:
+        st.info("Stopped before training began.")
+        return
+    result, evaluation = run.result, run.result.evaluation
+    if run.state == "diverged":
+        st.error(
+            "The loss exploded, so training stopped. The learning rate is too high for this network: "
+            "every step overshoots the valley it should walk down into. The last good weights were "
+            "kept. Try a learning rate ten times smaller.",
+            icon=":material/error:",
+        )
+    elif run.state == "stopped":
+        st.info("Stopped early: the weights learned so far are kept, and tested below.")
+    default_accuracy = ui.default_test_accuracy()
+    versus = f"{(evaluation.accuracy - default_accuracy) * 100:+.1f} points vs the default model"
+    scores = st.columns(3)
+    scores[0].metric(
+        "Test accuracy",
+        f"{evaluation.accuracy:.1%}",
+        versus if default_accuracy else None,
+        help="Share of the 10,000 test images, never seen in training, read right.",
+        border=True,
+    )
+    scores[1].metric("Test loss", f"{evaluation.loss:.3f}", border=True)
+    scores[2].metric("Training time", session.format_duration(result.seconds), border=True)
+    if ui.active_classifier() is result.classifier:
+        st.success("Draw and Confusion now use this network.", icon=":material/check_circle:")
+        st.button("Switch back to the default model", on_click=ui.use_default_model, key="train_use_default")
+    else:
+        st.button(
+            "Use this network on Draw and Confusion",
+            on_click=ui.set_active,
+            args=(result.classifier, evaluation),
+            key="train_use_mine",
+        )
+    st.subheader("What it reads on some test images")
+    st.caption(
+        "Above each image, the digit it read. Its mistakes are framed in red: read, then the true digit."
+    )
+    picks = session.pick_examples(evaluation.labels, evaluation.predictions, count=20, max_wrong=6)
+    read, truth = evaluation.predictions[picks], evaluation.labels[picks]
+    titles = [f"{r}" if r == t else f"{r}, is {t}" for r, t in zip(read, truth, strict=True)]
+    grid = charts.image_grid(dataset.x_test[picks], titles, columns=10, wrong=list(read != truth))
+    st.plotly_chart(grid, theme=None, width="content", config={"displayModeBar": False})
+    st.subheader("Per digit")
+    st.dataframe(
+        session.report_in_percent(evaluation.report),
+        hide_index=True,
+        height="content",
+        column_config=ui.REPORT_COLUMNS,
+    )
+
+
+st.title("Train a network")
+dataset = ui.require_dataset()
+run = ui.current_run()
+busy = run is not None and not run.done
+if key("preset") not in st.session_state:
+    st.session_state[key("preset")] = config.DEFAULT_PRESET
+    apply_preset()
+with st.sidebar:
+    train_config = settings()
+
+st.caption("Pick the settings in the sidebar, press Start and watch the network learn.")
+controls = st.container(horizontal=True, vertical_alignment="center")
+if controls.button(
+    "Start training",
+    type="primary",
+    icon=":material/play_arrow:",
+    key="train_start",
+    disabled=busy or train_config is None,
+):
+    ui.start_training(train_config, dataset)
+    st.rerun()  # lock the settings and start polling
+if controls.button("Stop", icon=":material/stop:", key="train_stop", disabled=not busy):
+    run.stop()
+if train_config is not None and (warning := session.long_run_warning(train_config)):
+    controls.warning(warning, icon=":material/schedule:")
+elif train_config is not None:
+    controls.caption(f"Takes about {session.format_duration(session.estimate_seconds(train_config))}.")
+
+if run is None:
+    st.info("No network trained yet in this session. The Quick demo preset takes about ten seconds.")
+else:
+    st.markdown(f"**{run.config.label}** · {run.config.epochs} epochs on {run.config.train_size:,} images")
+    st.fragment(live_view, run_every=0.5 if busy else None)(run, polling=busy)
+    if run.done:
+        results(run, dataset)
+
+with st.expander("Preview the training images"):
+    picks = data.sample_grid_indices(dataset.y_train, per_class=3, seed=1)
+    preview = charts.image_grid(dataset.x_train[picks], [str(y) for y in dataset.y_train[picks]], columns=10)
+    st.plotly_chart(preview, theme=None, width="content", config={"displayModeBar": False})

@@ -1,0 +1,221 @@
+"""Every page through Streamlit's AppTest: it runs without an exception and shows what the class needs.
+
+The app is run through app.py (the router), as a browser would. Training uses 500 images and one epoch,
+so the whole file stays around a minute on a busy two-core machine; most of that is importing
+TensorFlow and checking the default model on the 10,000 test images once.
+"""
+
+import base64
+import io
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+from digitlab import ui
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+TIMEOUT = 120  # seconds per script run: the first Draw or Confusion run imports TensorFlow
+pytestmark = pytest.mark.slow
+
+
+def open_page(name: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    if name:
+        at.switch_page(f"pages/{name}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements) -> str:
+    return " ".join(str(element.value) for element in elements)
+
+
+def png_of_a_one() -> bytes:
+    """A vertical stroke, white on black, like a finger-drawn 1 on the 280×280 canvas."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    ImageDraw.Draw(image).line([(140, 40), (140, 240)], fill=(255, 255, 255, 255), width=18)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def train_until_done(at: AppTest, seconds: float = 150) -> AppTest:
+    at.button(key="train_start").click().run()
+    deadline = time.monotonic() + seconds
+    while not any(m.label == "Test accuracy" for m in at.metric):
+        assert not at.exception, at.exception
+        if at.error:
+            return at
+        assert time.monotonic() < deadline, f"training did not finish in {seconds} s"
+        time.sleep(0.5)
+        at.run()
+    return at
+
+
+def small_run(at: AppTest, **changes) -> AppTest:
+    at.select_slider(key="train_train_size").set_value(500)
+    at.slider(key="train_epochs").set_value(1)
+    for name, value in changes.items():
+        at.select_slider(key=f"train_{name}").set_value(value)
+    return at.run()
+
+
+# Home
+
+
+def test_home_page_introduces_each_page_and_the_model():
+    at = open_page()
+    assert at.title[0].value == "How does a neural network read handwriting?"
+    assert [link.proto.label for link in at.get("page_link")] == ["Train", "Draw", "Confusion"]
+    metadata = json.loads((ROOT / "assets" / "models" / "default.json").read_text())
+    assert f"{metadata['metrics']['test_accuracy']:.1%}" in texts(at.info)  # the default model's score
+    assert len(at.get("plotly_chart")) == 1  # the sample grid
+
+
+def test_home_page_does_not_import_tensorflow():
+    code = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({APP!r}, default_timeout=60).run()\n"
+        "assert not at.exception, at.exception\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.stdout.split()[-2:] == ["False", "False"], out.stderr[-2000:]
+
+
+# Train
+
+
+def test_train_page_shows_settings_and_buttons():
+    at = open_page("train")
+    assert at.title[0].value == "Train a network"
+    assert at.selectbox(key="train_preset").value == "Quick demo"
+    assert at.button(key="train_start").disabled is False
+    assert at.button(key="train_stop").disabled is True
+    assert not at.warning  # the quick demo is quick: no long-run warning
+
+
+def test_a_preset_fills_the_controls_and_warns_when_slow():
+    at = open_page("train")
+    at.selectbox(key="train_preset").select("Best MLP").run()
+    assert [at.select_slider(key=f"train_units_{i}").value for i in range(2)] == [512, 256]
+    assert at.select_slider(key="train_dropout").value == 0.2
+    assert at.slider(key="train_epochs").value == 15
+    assert "would take about" in texts(at.warning)
+
+
+def test_changed_settings_can_go_back_to_the_preset():
+    at = open_page("train")
+    assert "train_reset" not in [button.key for button in at.button]
+    at.slider(key="train_epochs").set_value(7).run()
+    at.button(key="train_reset").click().run()
+    assert at.slider(key="train_epochs").value == 2  # the Quick demo's
+    assert "train_reset" not in [button.key for button in at.button]
+
+
+def test_training_shows_results_and_makes_the_model_active():
+    at = small_run(open_page("train"))
+    train_until_done(at)
+    assert not at.error, texts(at.error)
+    accuracy = next(m for m in at.metric if m.label == "Test accuracy")
+    assert accuracy.value.endswith("%") and "vs the default model" in accuracy.delta
+    assert at.dataframe  # the per-digit report
+    assert "now use this network" in texts(at.success)
+    active = at.session_state[ui.ACTIVE]["classifier"]
+    assert active.name.startswith("MLP 784-64-10")
+    at.switch_page("pages/draw.py").run()
+    assert "your trained model" in texts(at.caption)
+
+
+def test_a_diverging_learning_rate_explains_itself():
+    at = small_run(open_page("train"), learning_rate=10.0)
+    train_until_done(at)
+    message = texts(at.error)
+    assert "learning rate is too high" in message and "last good weights were kept" in message
+    assert ui.ACTIVE not in at.session_state  # the default model stays in use
+
+
+# Draw
+
+
+def test_draw_page_invites_a_drawing_and_predicts_nothing_yet():
+    at = open_page("draw")
+    assert at.title[0].value == "Draw a digit"
+    assert "Draw a digit in the black square" in texts(at.info)
+    assert not at.metric and not at.get("plotly_chart")
+
+
+def test_a_drawing_on_the_canvas_is_read():
+    at = open_page("draw")
+    data = "data:image/png;base64," + base64.b64encode(png_of_a_one()).decode()
+    at.session_state["canvas"] = {"drawing": {"raw": {"objects": [{"type": "Path"}]}, "data": data}}
+    at.run()
+    assert not at.exception
+    assert at.metric[0].label == "Prediction" and at.metric[0].value == "1"
+    assert len(at.get("plotly_chart")) == 1  # the ten probabilities
+    assert len(at.image) == 5  # what the network saw, and the four preprocessing steps
+
+
+def test_an_empty_canvas_asks_for_a_drawing():
+    at = open_page("draw")
+    blank = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    buffer = io.BytesIO()
+    blank.save(buffer, format="PNG")
+    data = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    at.session_state["canvas"] = {"drawing": {"raw": {"objects": []}, "data": data}}
+    at.run()
+    assert "Nothing to read yet" in texts(at.info)
+    assert not at.metric
+
+
+def test_an_uploaded_photo_is_read_like_a_drawing():
+    at = open_page("draw")
+    at.file_uploader(key="draw_upload").upload("one.png", png_of_a_one(), "image/png").run()
+    assert not at.exception
+    assert [m.value for m in at.metric if m.label == "Prediction"] == ["1"]
+
+
+def test_a_broken_upload_is_an_error_message_not_a_crash():
+    at = open_page("draw")
+    at.file_uploader(key="draw_upload").upload("digit.png", b"\x89PNG not really", "image/png").run()
+    assert not at.exception
+    assert "cannot be read" in texts(at.error)
+    assert at.get("bidi_component")  # the canvas is still there
+
+
+# Confusion
+
+
+def test_confusion_page_shows_the_matrix_and_a_hint():
+    at = open_page("confusion")
+    assert at.title[0].value == "Where does the network get confused?"
+    assert [chart.key for chart in at.get("plotly_chart")] == ["cm"]
+    assert "Click a square" in texts(at.info)
+    assert at.dataframe and at.button_group  # the report and the most confused pairs
+
+
+def test_clicking_a_square_shows_its_images():
+    at = open_page("confusion")
+    point = {"x": 9, "y": 4, "point_index": 49, "customdata": [4, 9, 6, 0.006]}
+    at.session_state["cm"] = {"selection": {"points": [point], "point_indices": [49], "box": [], "lasso": []}}
+    at.run()
+    assert not at.exception
+    assert "4s read as 9" in texts(at.subheader)
+    assert len(at.image) == 1 and "9: " in at.image[0].proto.imgs[0].caption  # images with their guesses
+
+
+def test_a_most_confused_pair_shows_its_images():
+    at = open_page("confusion")
+    pairs = at.button_group(key="confusion_pairs")
+    label = pairs.options[0]  # e.g. "1 → 7: 6 images"
+    pairs.set_value(label).run()
+    true, predicted = label.split(":")[0].split(" → ")
+    assert f"{true}s read as {predicted}" in texts(at.subheader)
