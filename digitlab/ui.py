@@ -15,7 +15,7 @@ import threading
 import pandas  # noqa: F401  (see below)
 import streamlit as st
 
-from digitlab import data, storage
+from digitlab import data, session, storage
 
 # pandas is imported here, before any page builds a chart. Imported later by TensorFlow in one thread,
 # it would sit half-initialised in sys.modules while plotly, in another session's thread, checks
@@ -224,3 +224,14 @@ def require_active_classifier() -> storage.Classifier:
             "--out assets/models/default`."
         )
         st.stop()
+
+
+def show_report(evaluation) -> None:
+    """The classification report, one row per digit, as the Train and Confusion pages show it."""
+    st.subheader("Per digit")
+    st.dataframe(
+        session.report_in_percent(evaluation.report),
+        hide_index=True,
+        height="content",
+        column_config=REPORT_COLUMNS,
+    )

@@ -79,10 +79,4 @@ st.pills(
     args=(pair_cells,),
     help="The ten squares off the diagonal with the most images. Click one to see them.",
 )
-st.subheader("Per digit")
-st.dataframe(
-    session.report_in_percent(evaluation.report),
-    hide_index=True,
-    height="content",
-    column_config=ui.REPORT_COLUMNS,
-)
+ui.show_report(evaluation)

@@ -185,13 +185,7 @@ def results(run: TrainingRun, dataset: data.Dataset) -> None:
     titles = [f"{r}" if r == t else f"{r}, is {t}" for r, t in zip(read, truth, strict=True)]
     grid = charts.image_grid(dataset.x_test[picks], titles, columns=10, wrong=list(read != truth))
     st.plotly_chart(grid, theme=None, width="content", config={"displayModeBar": False})
-    st.subheader("Per digit")
-    st.dataframe(
-        session.report_in_percent(evaluation.report),
-        hide_index=True,
-        height="content",
-        column_config=ui.REPORT_COLUMNS,
-    )
+    ui.show_report(evaluation)
 
 
 st.title("Train a network")
