@@ -40,6 +40,23 @@ REPORT_COLUMNS = {
 }
 
 
+def through_router() -> None:
+    """Make sure this page runs inside app.py's router. Call it first on every page.
+
+    Streamlit takes a folder named pages/ beside app.py as the sign of an old-style multipage app, and
+    keeps that guess until app.py has called `st.navigation` once in the process. So on a freshly
+    started server, a link straight to /draw would run pages/draw.py alone: no page config, no top
+    navigation, and a sidebar listing every file. The guess lives in `PagesManager`, which
+    `st.navigation` itself resets; this resets it the same way and reruns through the router, which
+    opens the page that was asked for.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 @st.cache_resource(show_spinner="Loading the MNIST images…")
 def get_dataset() -> data.Dataset:
     # cache_resource, not cache_data: cache_data would hand every session its own copy of 55 MB.

@@ -40,6 +40,7 @@ def show_cell(true: int, predicted: int) -> None:
     st.image(tiles, caption=guesses, width=TILE_PX + 6)
 
 
+ui.through_router()
 st.title("Where does the network get confused?")
 dataset = ui.require_dataset()
 ui.require_active_classifier()

@@ -131,6 +131,7 @@ def drawing_panel() -> None:
         )
 
 
+ui.through_router()
 st.title("Draw a digit")
 ui.require_active_classifier()
 if CANVAS not in st.session_state:

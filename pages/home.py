@@ -7,6 +7,7 @@ import streamlit as st
 
 from digitlab import charts, data, storage, ui
 
+ui.through_router()
 st.title("How does a neural network read handwriting?")
 st.markdown(
     "A network learns to read digits from **60,000 handwritten examples** (the MNIST data set) and is "

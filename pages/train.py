@@ -188,6 +188,7 @@ def results(run: TrainingRun, dataset: data.Dataset) -> None:
     ui.show_report(evaluation)
 
 
+ui.through_router()
 st.title("Train a network")
 dataset = ui.require_dataset()
 run = ui.current_run()

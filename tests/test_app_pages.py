@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from digitlab import ui
@@ -23,6 +24,22 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 TIMEOUT = 120  # seconds per script run: the first Draw or Confusion run imports TensorFlow
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def through_the_router(monkeypatch):
+    """Run every script run through app.py, as the server does once the router has run.
+
+    AppTest makes Streamlit guess afresh on every run whether pages/ is an old-style multipage folder,
+    and then runs the page alone; `ui.through_router` would answer each of those runs with a rerun
+    (its browser test: tests/e2e/test_app_e2e.py). Settle the guess as `st.navigation` does."""
+    original = PagesManager.__init__
+
+    def settled(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", settled)
 
 
 def open_page(name: str | None = None) -> AppTest:

@@ -9,6 +9,7 @@ browser logged errors); the server log is `test-artifacts/streamlit-server.log`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -146,26 +147,35 @@ def _wait_until_healthy(process: subprocess.Popen, url: str) -> None:
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="session")
-def base_url(e2e_requirements):
-    """Start `streamlit run <app>` on a free port and yield its URL, e.g. http://localhost:41234."""
+@contextlib.contextmanager
+def streamlit_server(log_path: Path = SERVER_LOG):
+    """Run `streamlit run <app>` on a free port for the duration; yields its URL, e.g. http://localhost:41234."""
     app = _app_path()
     port = _free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true"]
     command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
     command += ["--server.fileWatcherType", "none"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-    with SERVER_LOG.open("w") as log:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
         # The app's own folder is the repo root for the real app; for DIGITLAB_APP it keeps the
         # script's relative imports working.
         process = subprocess.Popen(
             command, cwd=app.parent, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
     url = f"http://localhost:{port}"
-    _wait_until_healthy(process, url)
-    yield url
-    _stop_server(process)
+    try:
+        _wait_until_healthy(process, url)
+        yield url
+    finally:
+        _stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def base_url(e2e_requirements):
+    """The app, served once for the whole suite."""
+    with streamlit_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -180,8 +190,7 @@ def browser(e2e_requirements):
 
 @pytest.fixture(scope="session")
 def warm_app(browser, base_url):
-    """Open the default page once: until one session has run st.navigation, a fresh server answers a
-    custom url_path with a "Page not found" dialog (streamlit issue #9992)."""
+    """Open the default page once, so the first test does not also wait for TensorFlow's import."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.goto(base_url + "/")

@@ -8,6 +8,7 @@ into `canvas.lower-canvas` and listens on `canvas.upper-canvas`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from playwright.sync_api import Locator, Page
 
@@ -18,6 +19,10 @@ PLOTLY = ".js-plotly-plot"
 # The canvas sends its drawing 200 ms after mouse-up (debounced), so a wait that starts sooner
 # could see the app idle before the rerun has even been requested.
 CANVAS_DEBOUNCE_MS = 200
+# Until the canvas is hovered, its invisible toolbar (`.dc-toolbar{opacity:0; top:-1rem}`) covers the
+# top ~30 px of the canvas's right half and swallows a press there; on hover it slides up after a
+# 0.1 s delay plus a 0.1 s transition. A mouse user's pointer crosses the canvas before pressing.
+TOOLBAR_SLIDE_MS = 250
 
 _IDLE_PREDICATE = """(settleMs) => {
   const app = document.querySelector('[data-testid="stApp"]');
@@ -125,10 +130,13 @@ def draw_strokes(
     steps: int = 4,
     pause_ms: float = 60,
     wait: bool = True,
+    hover: bool = True,
 ) -> None:
     """Replay strokes as real mouse input: each stroke is a list of (x, y) canvas pixels, pressed at
     the first point, dragged through the rest (`steps` mouse moves per segment), released at the last.
-    A one-point stroke becomes a dot. With `wait`, returns once the app has rerun with the drawing."""
+    A one-point stroke becomes a dot. With `hover` the pointer first rests on the canvas, as a mouse
+    user's does, so the canvas's toolbar has moved out of the way. With `wait`, returns once the app
+    has rerun with the drawing."""
     canvas = canvas if canvas is not None else canvas_locator(page)
     for stroke in strokes:
         for point in stroke:
@@ -137,6 +145,11 @@ def draw_strokes(
 
     def to_screen(point: Sequence[float]) -> tuple[float, float]:
         return left + point[0] * scale_x, top + point[1] * scale_y
+
+    if hover:
+        width, height = canvas.evaluate("c => [c.width, c.height]")
+        page.mouse.move(*to_screen((width / 2, height / 2)))
+        page.wait_for_timeout(TOOLBAR_SLIDE_MS)
 
     for stroke in strokes:
         if not stroke:
@@ -191,3 +204,14 @@ def metric_value(page: Page, label: str) -> str:
     """The displayed value of the `st.metric` whose label contains `label`."""
     metric = page.locator('[data-testid="stMetric"]').filter(has_text=label)
     return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+def save_screenshot(page: Page, name: str) -> Path:
+    """Keep a picture of the page as it is now in test-artifacts/screenshots/<name>.png."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,49 @@
+"""The Confusion page in Chromium: a real mouse click on a square of the matrix shows its test images."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import assert_no_exception, click_plotly_point, goto, save_screenshot
+
+FIRST_LOAD_MS = 90_000  # the first visit may still be evaluating the default model on 10,000 images
+MATRIX = ".st-key-cm .js-plotly-plot"
+MAX_IMAGES = 40  # pages/confusion.py shows at most this many images of one square
+
+# The busiest square off the diagonal, read from the chart's own data: [x, y, count].
+BUSIEST_ERROR = """gd => {
+  const trace = gd._fullData[0];
+  let best = null;
+  trace.customdata.forEach((cell, i) => {
+    const [truth, predicted, count] = cell;
+    if (truth !== predicted && (best === null || count > best[2])) {
+      best = [trace.x[i], trace.y[i], count, truth, predicted];
+    }
+  });
+  return best;
+}"""
+
+
+def test_clicking_an_off_diagonal_square_shows_its_images(page, base_url, console_errors):
+    goto(page, base_url, "/confusion")
+    matrix = page.locator(MATRIX)
+    expect(matrix).to_be_visible(timeout=FIRST_LOAD_MS)
+    expect(page.get_by_text("Click a square to see its images.")).to_be_visible()
+    x, y, count, truth, predicted = matrix.evaluate(BUSIEST_ERROR)
+    assert truth != predicted and count > 0
+
+    click_plotly_point(page, page.locator(".st-key-cm"), x, y)
+
+    heading = page.get_by_role("heading", name=re.compile(rf"^{truth}s read as {predicted}: "))
+    expect(heading).to_be_visible()
+    assert heading.inner_text().endswith(f"{count:,} image{'s' * (count != 1)}")
+    images = page.get_by_test_id("stImageContainer")
+    expect(images).to_have_count(min(count, MAX_IMAGES))
+    expect(page.get_by_test_id("stImageCaption")).to_have_count(min(count, MAX_IMAGES))
+    # Every caption names the network's guesses, and the first guess is the square's column.
+    first_caption = page.get_by_test_id("stImageCaption").first.inner_text()
+    assert first_caption.startswith(f"{predicted}"), first_caption
+    expect(page.get_by_text("Click a square to see its images.")).to_have_count(0)
+    assert_no_exception(page)
+    assert console_errors == []
+    save_screenshot(page, "confusion-cell")

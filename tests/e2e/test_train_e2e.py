@@ -1,0 +1,201 @@
+"""The Train page in Chromium: live curves during a run, Stop, and a run that survives a page switch.
+
+The curves are read from Plotly's own state in the browser (`gd._fullData`): the number of points
+of the "Training, each batch" trace of the loss chart. A recorder in the page samples it every 50 ms,
+so no redraw between two of the test's own polls goes unseen, however busy the machine.
+
+A training run outlives its browser tab (it is a server thread), and the server trains one run at a
+time, so every test here stops its run before it ends, pass or fail (`train_page`).
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import (
+    assert_no_exception,
+    canvas_locator,
+    draw_strokes,
+    goto,
+    metric_value,
+    save_screenshot,
+    wait_for_app_idle,
+)
+
+START = ".st-key-train_start button"
+STOP = ".st-key-train_stop button"
+PROGRESS = '[data-testid="stProgress"]'
+LOSS_CURVE = ".st-key-train_loss_curve .js-plotly-plot"
+RUN_MS = 180_000  # generous: the first run on a fresh server imports TensorFlow first
+POSITION = re.compile(r"epoch (\d+)/(\d+) · step (\d+)/(\d+)", re.IGNORECASE)
+LONG_EPOCHS = 50  # the slider's maximum: a run that is surely still going when the test acts
+
+# Points in the per-batch loss trace; -1 while the chart is not on the page.
+CURVE_POINTS = """() => {
+  const gd = document.querySelector('.st-key-train_loss_curve .js-plotly-plot');
+  if (!gd || !gd._fullData) return -1;
+  const trace = gd._fullData.find(t => t.name === 'Training, each batch');
+  return trace ? trace.x.length : 0;
+}"""
+RECORD_CURVE = f"""() => {{
+  const points = {CURVE_POINTS};
+  window.__curveStates = [];
+  window.__curveRecorder = setInterval(() => {{
+    const n = points();
+    const states = window.__curveStates;
+    if (n >= 0 && states[states.length - 1] !== n) states.push(n);
+  }}, 50);
+}}"""
+
+
+@pytest.fixture
+def train_page(page: Page):
+    """The page; at the end, a run still training is stopped so it does not hold the server's slot."""
+    yield page
+    try:
+        stop = page.locator(STOP)
+        if stop.count() and stop.is_enabled():
+            stop.click()
+            expect(page.locator(START)).to_be_enabled(timeout=60_000)
+    except Exception as error:  # the test's own failure matters more than this clean-up
+        print(f"could not stop the training run: {error}")
+
+
+def progress_text(page: Page) -> str:
+    return page.locator(PROGRESS).inner_text().strip()
+
+
+def epochs_done(text: str) -> float:
+    """'Epoch 3/50 · step 20/71 · ETA 9 s' -> 2.28 epochs trained; 0 before the first batch."""
+    match = POSITION.search(text)
+    if not match:
+        return 0.0
+    epoch, _, step, steps = map(int, match.groups())
+    return epoch - 1 + step / steps
+
+
+def curve_points(page: Page) -> int:
+    return page.evaluate(CURVE_POINTS)
+
+
+def set_epochs(page: Page, epochs: int) -> None:
+    """Move the sidebar's Epochs slider with the keyboard, as a user can."""
+    slider = page.get_by_test_id("stSidebar").get_by_test_id("stSlider").filter(has_text="Epochs")
+    thumb = slider.get_by_role("slider")
+    thumb.focus()
+    thumb.press("Home")
+    for _ in range(epochs - 1):
+        thumb.press("ArrowRight")
+    wait_for_app_idle(page)
+    expect(slider.get_by_test_id("stSliderThumbValue")).to_have_text(str(epochs))
+
+
+def wait_for_epochs(page: Page, at_least: float, timeout_ms: float = RUN_MS) -> float:
+    """Poll the progress bar until `at_least` epochs are trained; the number reached."""
+    page.wait_for_function(
+        """([selector, minimum]) => {
+             const bar = document.querySelector(selector);
+             const m = bar && bar.innerText.match(/epoch (\\d+)\\/(\\d+) · step (\\d+)\\/(\\d+)/i);
+             return m && (m[1] - 1 + m[3] / m[4]) >= minimum;
+           }""",
+        arg=[PROGRESS, at_least],
+        polling=100,
+        timeout=timeout_ms,
+    )
+    return epochs_done(progress_text(page))
+
+
+def percent(text: str) -> float:
+    return float(text.strip().rstrip("%"))
+
+
+def test_quick_demo_curve_updates_live_then_results_show(train_page, base_url, console_errors):
+    page = train_page
+    goto(page, base_url, "/train")
+    expect(page.get_by_role("combobox", name="Start from a preset")).to_have_value("Quick demo")
+    page.evaluate(RECORD_CURVE)
+    page.locator(START).click()
+    accuracy = page.get_by_test_id("stMetric").filter(has_text="Test accuracy")
+    expect(accuracy).to_be_visible(timeout=RUN_MS)
+    states = page.evaluate("() => { clearInterval(window.__curveRecorder); return window.__curveStates; }")
+    print(f"loss curve points, each distinct state seen: {states}")
+    expect(page.locator(PROGRESS)).to_contain_text("Done: 2 epochs")
+    total_steps = int(re.search(r"([\d,]+) steps", progress_text(page)).group(1).replace(",", ""))
+    # Quick demo: 5,000 images, 10 % held out, batches of 64 -> 71 steps per epoch, 2 epochs.
+    assert total_steps == 2 * 71
+    assert len(set(states)) >= 3, f"the curve was drawn in only {len(set(states))} states: {states}"
+    assert states == sorted(states), f"the curve lost points during the run: {states}"
+    assert any(0 < n < total_steps for n in states), f"no partial curve was ever shown: {states}"
+    assert states[-1] == curve_points(page) == total_steps
+    assert 50 < percent(metric_value(page, "Test accuracy")) <= 100
+    expect(page.get_by_text("Draw and Confusion now use this network.")).to_be_visible()
+    wait_for_app_idle(page)
+    assert_no_exception(page)
+    assert console_errors == []
+    save_screenshot(page, "train-results")
+
+
+def test_stop_ends_the_run_and_keeps_the_weights(train_page, base_url, console_errors):
+    page = train_page
+    goto(page, base_url, "/train")
+    set_epochs(page, LONG_EPOCHS)
+    page.locator(START).click()
+    expect(page.get_by_text(f"{LONG_EPOCHS} epochs on 5,000 images")).to_be_visible()
+    wait_for_epochs(page, 1.0)  # one whole epoch: weights well past their random start
+    page.locator(STOP).click()
+    expect(page.get_by_text("Stopped early: the weights learned so far are kept")).to_be_visible(
+        timeout=60_000
+    )
+    stopped_at = progress_text(page)
+    assert stopped_at.startswith("Stopped at epoch"), stopped_at
+    assert 1.0 <= epochs_done(stopped_at) < LONG_EPOCHS
+    # An untrained network reads 10 % right; one epoch of 4,500 images, about 85-90 %.
+    assert percent(metric_value(page, "Test accuracy")) > 50
+    assert curve_points(page) >= 71
+    expect(page.get_by_text("Draw and Confusion now use this network.")).to_be_visible()
+    expect(page.locator(START)).to_be_enabled()
+    expect(page.locator(STOP)).to_be_disabled()
+    assert_no_exception(page)
+    assert console_errors == []
+
+
+def nav_link(page: Page, url_path: str):
+    """The app's navigation link to a page (in the top bar or the sidebar, wherever the router puts it)."""
+    return page.locator(
+        f'a[data-testid="stTopNavLink"][href$="/{url_path}"], '
+        f'a[data-testid="stSidebarNavLink"][href$="/{url_path}"]'
+    )
+
+
+def test_a_run_keeps_going_during_a_visit_to_draw(train_page, base_url, console_errors):
+    page = train_page
+    goto(page, base_url, "/train")
+    set_epochs(page, LONG_EPOCHS)
+    page.locator(START).click()
+    left_at = wait_for_epochs(page, 0.5)
+    points_before = curve_points(page)
+    page.evaluate("() => { window.__samePage = true; }")  # gone if the browser reloads
+
+    nav_link(page, "draw").click()
+    expect(page).to_have_url(re.compile(r"/draw$"))
+    canvas = canvas_locator(page, "canvas")
+    expect(canvas).to_be_visible()
+    draw_strokes(page, [[(140, 50), (140, 230)]], canvas)  # the Draw page answers while it trains
+    expect(page.get_by_test_id("stMetric").filter(has_text="Prediction")).to_be_visible()
+    assert metric_value(page, "Prediction") == "1"
+
+    nav_link(page, "train").click()
+    expect(page).to_have_url(re.compile(r"/train$"))
+    expect(page.locator(PROGRESS)).to_be_visible()
+    assert page.evaluate("() => window.__samePage === true"), "switching pages reloaded the browser tab"
+    expect(page.get_by_text(f"{LONG_EPOCHS} epochs on 5,000 images")).to_be_visible()
+    back_at = wait_for_epochs(page, left_at + 0.01, timeout_ms=60_000)
+    assert back_at > left_at
+    assert page.locator(STOP).is_enabled(), "the run ended during the visit, yet 50 epochs take minutes"
+    page.wait_for_function(f"() => ({CURVE_POINTS})() > {points_before}", polling=100, timeout=30_000)
+
+    page.locator(STOP).click()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_be_visible(timeout=60_000)
+    assert_no_exception(page)
+    assert console_errors == []
