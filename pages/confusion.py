@@ -55,7 +55,11 @@ pair_cells = {session.pair_label(*pair): pair[:2] for pair in pairs}
 normalize = st.toggle("Show each row as shares instead of counts", key="confusion_normalize")
 cell = st.session_state.get(CELL) or session.selected_cell(st.session_state.get("cm"))
 figure = charts.confusion_matrix_figure(evaluation.confusion, normalize=normalize)
-figure.update_traces(selectedpoints=[10 * cell[0] + cell[1]] if cell else None)  # also for a chosen pair
+figure.update_traces(
+    selectedpoints=[10 * cell[0] + cell[1]] if cell else None,  # also for a chosen pair
+    # Plotly fades the other squares to 0.2 and their white counts vanish: fade less, count in dark grey.
+    unselected={"marker": {"opacity": 0.45}, "textfont": {"color": "#3d3d3d"}},
+)
 with st.container(horizontal=True, wrap=True):
     st.plotly_chart(
         figure,
