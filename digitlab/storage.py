@@ -8,9 +8,13 @@ a `ModelFileError` with a message a person can act on.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import tempfile
+import threading
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,10 +28,45 @@ from digitlab.data import ASSETS_DIR
 FORMAT = "digitlab-model"
 FORMAT_VERSION = 1
 DEFAULT_MODEL_PATH = ASSETS_DIR / "models" / "default.keras"
+# Bytes of UTF-8, well under the 255 that Linux, macOS and Windows allow, leaving room for a suffix.
+MAX_FILENAME_BYTES = 120
+# Names Windows refuses for a file whatever its extension: a student downloads to Windows too.
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"{port}{i}" for port in ("COM", "LPT") for i in range(10))}
 
 
 class ModelFileError(ValueError):
     """A model file is missing, corrupt, foreign or incompatible."""
+
+
+class PredictionsFirst:
+    """Lets training wait between batches while a prediction runs: a drawing is answered first.
+
+    Training and predictions share the server's cores and TensorFlow's thread pool; a student who
+    draws waits for a prediction, a training run hardly notices a pause of a few milliseconds.
+    """
+
+    def __init__(self):
+        self._idle = threading.Condition()
+        self._running = 0
+
+    @contextlib.contextmanager
+    def predicting(self):
+        with self._idle:
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def wait(self, timeout: float = 0.5) -> None:
+        """Return when no prediction runs, or after `timeout` seconds: training must never starve."""
+        with self._idle:
+            self._idle.wait_for(lambda: not self._running, timeout)
+
+
+PREDICTIONS = PredictionsFirst()  # one per server: every session's predictions, every training run
 
 
 @dataclass
@@ -51,7 +90,8 @@ class Classifier:
         batch = batch.astype(np.float32)
         if len(batch) <= 32:
             # model.predict builds a tf.data pipeline each call (~50 ms); a compiled direct call does not.
-            outputs = self._compiled_call()(batch).numpy()
+            with PREDICTIONS.predicting():  # a student's drawing: training steps wait meanwhile
+                outputs = self._compiled_call()(batch).numpy()
         else:
             outputs = self.model.predict(batch, batch_size=512, verbose=0)
         probs = outputs_to_probabilities(outputs, self.config.head)
@@ -101,6 +141,22 @@ def build_metadata(config: TrainConfig, norm: dict, **extra) -> dict:
         "versions": library_versions(),
         **extra,
     }
+
+
+def safe_filename(name: str, fallback: str = "untitled") -> str:
+    """A name typed by a user made safe as one file name: no folders, no hidden or reserved names.
+
+    Letters and digits of any script, '-', '_' and '.' are kept; any other run of characters
+    (slashes, NUL and other control characters, spaces, quotes) becomes one '_'. Leading dots,
+    dashes and underscores go, so the result never climbs out of its folder ('..'), hides itself or
+    reads as a command-line option.
+    """
+    name = unicodedata.normalize("NFKC", str(name))  # full-width '／' and '．' become '/' and '.'
+    name = re.sub(r"[^\w.-]+|_+", "_", name, flags=re.UNICODE).lstrip("._-").rstrip("._ ")
+    name = name.encode()[:MAX_FILENAME_BYTES].decode(errors="ignore").rstrip("._ ")
+    if name.split(".")[0].upper() in WINDOWS_RESERVED:
+        name = f"_{name}"
+    return name or fallback
 
 
 def metadata_path(model_path: Path) -> Path:

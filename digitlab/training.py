@@ -3,11 +3,14 @@
 `LiveProgress` is a Keras callback that turns each batch and epoch into a plain dict
 and hands it to `emit` (a queue's `put`). It never touches the UI. `train` runs one
 whole training from a config; `TrainingRun` runs `train` in a background thread that
-another thread can stop after the current batch, weights kept.
+another thread can stop after the current batch, weights kept. `TrainingSlots` caps how
+many runs train at once on a shared server and queues the rest first come, first served.
 """
 
 from __future__ import annotations
 
+import collections
+import os
 import queue
 import threading
 import time
@@ -29,6 +32,57 @@ class TrainResult:
     seconds: float = 0.0
     epochs_done: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+def slot_count(environ=os.environ, cores: int | None = None) -> int:
+    """Runs allowed to train at once: env DIGITLAB_TRAINING_SLOTS, else half the cores (at least 1).
+
+    Each run keeps about one core busy; the other half stays free for drawing and predictions.
+    """
+    default = max(1, (cores or os.cpu_count() or 2) // 2)
+    try:
+        return max(1, int(environ.get("DIGITLAB_TRAINING_SLOTS", default)))
+    except ValueError:  # a typo in the server's environment must not stop every training
+        return default
+
+
+class TrainingSlots:
+    """A fixed number of training slots, handed out in the order runs asked for them (FIFO)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._changed = threading.Condition()
+        self._waiting: collections.deque = collections.deque()  # tickets, first in line first
+        self._busy = 0
+
+    def acquire(self, ticket, stop_event: threading.Event, poll: float = 0.2) -> bool:
+        """Wait in line for a slot; False if `stop_event` is set first (the ticket leaves the line)."""
+        with self._changed:
+            self._waiting.append(ticket)
+            try:
+                while self._waiting[0] is not ticket or self._busy >= self.size:
+                    if stop_event.is_set():
+                        return False
+                    self._changed.wait(poll)
+                self._busy += 1
+                return True
+            finally:
+                self._waiting.remove(ticket)
+                self._changed.notify_all()
+
+    def release(self) -> None:
+        with self._changed:
+            self._busy -= 1
+            self._changed.notify_all()
+
+    def position(self, ticket) -> int | None:
+        """1 for the next in line, 2 behind it, ...; None when `ticket` is not waiting."""
+        with self._changed:
+            return self._waiting.index(ticket) + 1 if ticket in self._waiting else None
+
+    @property
+    def busy(self) -> int:
+        return self._busy
 
 
 def split_data(config: TrainConfig, dataset: Dataset):
@@ -61,13 +115,19 @@ def train(
     stop_event: threading.Event | None = None,
     extra_callbacks=(),
     evaluate_test: bool = True,
+    predictions_first: bool = True,
 ) -> TrainResult:
-    """Train a model from `config` on `dataset`, reporting progress through `emit`."""
+    """Train a model from `config` on `dataset`, reporting progress through `emit`.
+
+    With `predictions_first`, each batch waits while a prediction runs elsewhere in the process.
+    """
+    import keras
+
     from digitlab.augment import make_dataset
     from digitlab.callbacks import LiveProgress
     from digitlab.evaluation import evaluate
     from digitlab.model import build_model, compile_model, normalization_params
-    from digitlab.storage import Classifier, build_metadata
+    from digitlab.storage import PREDICTIONS, Classifier, build_metadata
 
     started = time.perf_counter()
     x_train, y_train, x_val, y_val = split_data(config, dataset)
@@ -93,13 +153,14 @@ def train(
             augment=False,
         )
     progress = LiveProgress(emit, stop_event, batch_size=config.batch_size)
+    waits = [keras.callbacks.LambdaCallback(on_train_batch_begin=lambda batch, logs: PREDICTIONS.wait())]
     history = model.fit(
         train_ds,
         validation_data=val_ds,
         epochs=config.epochs,
         shuffle=False,  # the tf.data pipeline already shuffles, by the seed
         verbose=0,
-        callbacks=[progress, *extra_callbacks],
+        callbacks=[*(waits if predictions_first else ()), progress, *extra_callbacks],
     ).history
     history = {key: [float(v) for v in values] for key, values in history.items()}
     seconds = time.perf_counter() - started
@@ -135,6 +196,61 @@ def train(
     )
 
 
+class RunWatcher:
+    """Stops the runs whose browser session has gone, releasing their slots.
+
+    Streamlit tells a page nothing when its tab closes, so a thread asks `is_connected(run.owner)`
+    every `period` seconds while runs are watched. A run whose owner stays away `grace` seconds is
+    stopped; a tablet that only reloads or loses Wi-Fi for a moment keeps its run.
+    """
+
+    def __init__(self, is_connected, grace: float = 30.0, period: float = 5.0):
+        self.is_connected = is_connected
+        self.grace = grace
+        self.period = period
+        self._lock = threading.Lock()
+        self._away_since: dict[TrainingRun, float | None] = {}  # watched run -> when its owner left
+        self._thread: threading.Thread | None = None
+
+    def watch(self, run: TrainingRun) -> None:
+        with self._lock:
+            self._away_since[run] = None
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="run-watcher", daemon=True)
+                self._thread.start()
+
+    def watched(self) -> int:
+        with self._lock:
+            return len(self._away_since)
+
+    def check(self, now: float | None = None) -> list[TrainingRun]:
+        """Stop the runs abandoned for `grace` seconds, forget the finished ones; return those stopped."""
+        now = time.monotonic() if now is None else now
+        stopped = []
+        with self._lock:
+            for run, since in list(self._away_since.items()):
+                if run.done:
+                    del self._away_since[run]
+                elif self.is_connected(run.owner):
+                    self._away_since[run] = None
+                elif since is None:
+                    self._away_since[run] = now
+                elif now - since >= self.grace and not run.stop_event.is_set():
+                    run.stop()
+                    stopped.append(run)
+        return stopped
+
+    def _loop(self) -> None:
+        """Runs while something is watched; the next `watch` starts a new one."""
+        while True:
+            time.sleep(self.period)
+            self.check()
+            with self._lock:
+                if not self._away_since:
+                    self._thread = None
+                    return
+
+
 class TrainingRun:
     """One training in a background thread; the page polls `drain_events` and may call `stop`."""
 
@@ -143,13 +259,15 @@ class TrainingRun:
         config: TrainConfig,
         dataset: Dataset,
         *,
-        slots: threading.Semaphore | None = None,
+        slots: TrainingSlots | None = None,
+        owner: str | None = None,
     ):
         self.config = config
         self.dataset = dataset
         self.events: queue.SimpleQueue = queue.SimpleQueue()
         self.stop_event = threading.Event()
         self.slots = slots
+        self.owner = owner  # the browser session that started it, so a closed tab can stop it
         self.state = "pending"  # pending → waiting → running → finished | stopped | diverged | failed
         self.result: TrainResult | None = None
         self.error: str | None = None
@@ -165,6 +283,10 @@ class TrainingRun:
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
+
+    def queue_position(self) -> int | None:
+        """Place in the line for a training slot (1 = next), or None when not waiting."""
+        return self.slots.position(self) if self.slots is not None else None
 
     @property
     def done(self) -> bool:
@@ -186,10 +308,9 @@ class TrainingRun:
         try:
             if self.slots is not None:
                 self.state = "waiting"
-                while not self.slots.acquire(timeout=0.2):
-                    if self.stop_event.is_set():
-                        self.state = "stopped"
-                        return
+                if not self.slots.acquire(self, self.stop_event):
+                    self.state = "stopped"
+                    return
             try:
                 self.state = "running"
                 self.result = train(
@@ -210,3 +331,5 @@ class TrainingRun:
         except Exception as exc:  # the page shows the message; the server must not lose the thread silently
             self.error = f"{type(exc).__name__}: {exc}"
             self.state = "failed"
+        finally:
+            self.dataset = None  # shared, but a finished run need not pin it: pages keep only the result

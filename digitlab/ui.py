@@ -1,7 +1,8 @@
 """The one module in digitlab that imports streamlit: session-state keys and cached getters.
 
 Shared and read-only (`st.cache_resource`, one copy per server): the MNIST arrays, the shipped default
-model, its evaluation on the test set and the training slots. Per browser session (`st.session_state`,
+model, its evaluation on the test set, the training slots and the watcher that frees the slot of a
+closed tab. Per browser session (`st.session_state`,
 users never see each other's models): the training run and the model that Draw and Confusion use.
 TensorFlow is imported only when a model is loaded, so the home page starts fast.
 """
@@ -9,13 +10,14 @@ TensorFlow is imported only when a model is loaded, so the home page starts fast
 from __future__ import annotations
 
 import gc
-import os
 import threading
 
 import pandas  # noqa: F401  (see below)
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from digitlab import data, session, storage
+from digitlab import data, session, storage, training
 
 # pandas is imported here, before any page builds a chart. Imported later by TensorFlow in one thread,
 # it would sit half-initialised in sys.modules while plotly, in another session's thread, checks
@@ -77,18 +79,29 @@ _TENSORFLOW_READY = threading.Event()
 def import_tensorflow() -> None:
     """Import TensorFlow and the training code once per process, from any thread, then freeze the heap.
 
-    While keras is imported, Streamlit calls `keras.backend.clear_session()` after every script run, and
-    that runs a full `gc.collect()`: about 0.3 s over TensorFlow's objects, after every 0.5 s poll of
-    the live view. It starved the training thread (first batch after two minutes instead of two
-    seconds). `gc.freeze()` takes the objects alive now (the libraries) out of those collections.
+    Streamlit calls `keras.backend.clear_session()` after every script run once keras is imported. That
+    ran a full `gc.collect()` (about 0.3 s over TensorFlow's objects, after every 0.5 s poll of the live
+    view: the first batch of a run came after two minutes instead of two seconds) and cleared
+    TensorFlow's kernel cache for the whole process, so every prediction rebuilt its kernels (43 ms of
+    CPU instead of 2 ms; a Draw rerun cost 75 ms instead of 30) and every training thread lost its
+    own at each rerun of any session. digitlab keeps its models in session state and cache_resource,
+    never in a script's globals, so there is nothing for it to clear: it is replaced by a no-op.
+    `gc.freeze()` also takes the objects alive now (the libraries) out of Python's own collections.
     """
     with _TENSORFLOW_LOCK:
         if _TENSORFLOW_READY.is_set():
             return
+        import keras
+
         from digitlab import augment, callbacks, evaluation, model  # noqa: F401  (keras, tensorflow)
 
+        keras.backend.clear_session = keep_keras_state
         gc.freeze()
         _TENSORFLOW_READY.set()
+
+
+def keep_keras_state(free_memory: bool = True) -> None:
+    """Stands in for `keras.backend.clear_session` in the server (see `import_tensorflow`)."""
 
 
 @st.cache_resource(show_spinner="Loading the network (the first time takes about 20 seconds)…")
@@ -108,10 +121,20 @@ def get_default_evaluation():
 
 
 @st.cache_resource
-def training_slots() -> threading.Semaphore:
-    """How many runs may train at once on this server; later ones wait for a free slot."""
-    size = os.environ.get("DIGITLAB_MAX_TRAINING") or max(1, (os.cpu_count() or 2) // 2)
-    return threading.Semaphore(max(1, int(size)))
+def training_slots() -> training.TrainingSlots:
+    """How many runs may train at once on this server (env DIGITLAB_TRAINING_SLOTS); later ones queue."""
+    return training.TrainingSlots(training.slot_count())
+
+
+def session_is_connected(session_id: str | None) -> bool:
+    """Whether the browser session still has its tab open (always true outside a server, e.g. AppTest)."""
+    return session_id is None or not runtime.exists() or runtime.get_instance().is_active_session(session_id)
+
+
+@st.cache_resource
+def run_watcher() -> training.RunWatcher:
+    """The server's one watcher that stops the runs of closed tabs, so their slots free up."""
+    return training.RunWatcher(session_is_connected)
 
 
 def current_run():
@@ -125,10 +148,11 @@ def start_training(config, dataset: data.Dataset):
     The import (up to 20 s) runs in the background too, so the page answers at once and a user who
     goes to another page meanwhile does not cancel the start.
     """
-    from digitlab.training import TrainingRun
-
-    run = TrainingRun(config, dataset, slots=training_slots())
+    context = get_script_run_ctx()
+    owner = context.session_id if context else None
+    run = training.TrainingRun(config, dataset, slots=training_slots(), owner=owner)
     st.session_state[RUN] = run
+    run_watcher().watch(run)
     if _TENSORFLOW_READY.is_set():
         run.start()
     else:

@@ -4,7 +4,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from digitlab.storage import ModelFileError, load_classifier, save_classifier
+from digitlab.storage import ModelFileError, load_classifier, safe_filename, save_classifier
 
 
 def test_save_and_load_give_the_same_predictions(tiny_classifier, small_mnist, tmp_path):
@@ -58,3 +58,38 @@ def test_a_lambda_layer_is_refused_by_safe_mode(tiny_classifier, tmp_path):
     (tmp_path / "evil.json").write_text((tmp_path / "template.json").read_text())
     with pytest.raises(ModelFileError, match="could not load"):
         load_classifier(tmp_path / "evil.keras")
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("my net.keras", "my_net.keras"),
+        ("../../etc/passwd", "etc_passwd"),
+        ("..\\..\\Windows\\system.ini", "Windows_system.ini"),
+        ("／etc／passwd", "etc_passwd"),  # full-width slashes
+        ("a\x00b\x1f.keras", "a_b_.keras"),
+        ("Zoë 数字", "Zoë_数字"),
+        (".hidden", "hidden"),
+        ("--help", "help"),
+        ("NUL.keras", "_NUL.keras"),
+        ("", "untitled"),
+        ("..", "untitled"),
+        ("/", "untitled"),
+        (" \t\n", "untitled"),
+    ],
+)
+def test_safe_filename_keeps_a_readable_name_and_nothing_more(name, expected):
+    assert safe_filename(name) == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../" * 50 + "x", "/etc/passwd", "a/../../b", "\x00", "x" * 10_000, "数" * 1_000, "..\x00/..", "~"],
+)
+def test_a_sanitised_name_stays_one_file_inside_its_folder(name, tmp_path):
+    safe = safe_filename(name)
+    assert safe and len(safe.encode()) <= 255 and "\x00" not in safe
+    path = (tmp_path / safe).resolve()
+    assert path.parent == tmp_path.resolve()
+    path.write_text("ok")  # the file system accepts it
+    assert [p.name for p in tmp_path.iterdir()] == [safe]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from digitlab.config import TrainConfig
-from digitlab.training import TrainingRun, split_data, train
+from digitlab.training import TrainingRun, TrainingSlots, split_data, train
 
 
 def test_split_uses_the_requested_number_of_images(small_mnist):
@@ -85,13 +85,13 @@ def test_a_background_run_can_be_stopped_and_keeps_its_weights(small_mnist):
 
 
 def test_a_waiting_run_takes_a_slot_only_when_one_is_free(small_mnist):
-    slots = threading.Semaphore(1)
-    slots.acquire()
+    slots = TrainingSlots(1)
+    assert slots.acquire("another run", threading.Event())
     config = TrainConfig(hidden_units=(8,), epochs=1, train_size=200)
     run = TrainingRun(config, small_mnist, slots=slots)
     run.start()
     time.sleep(0.5)
-    assert run.state == "waiting"
+    assert run.state == "waiting" and run.queue_position() == 1
     slots.release()
     run.join(timeout=60)
     assert run.state == "finished"

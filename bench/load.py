@@ -1,0 +1,413 @@
+"""A classroom at once: K students drawing on the Draw page while others train, against a local server.
+
+Starts `streamlit run app.py` on a free localhost port, opens one headless Chromium with a context
+(its own browser session) per student, and for `--duration` seconds:
+  * each of `--students` drawers adds a stroke on the canvas every second (three per digit, then
+    Clear) and times mouse-up → the new 28×28 "what the network sees" image on screen;
+  * each of `--trainers` trainers starts the Train page's default preset (Quick demo) and starts it
+    again whenever it ends, watching the live view as a student would.
+Prints p50/p95 prediction latency, errors (exception boxes, predictions not shown within 10 s,
+lost connections, browser errors, tracebacks in the server log) and the server's resident memory.
+
+    python bench/load.py --students 10 --duration 60
+    python bench/load.py --students 30 --trainers 2 --duration 90
+
+Goal at 30 students with 2 training runs: p95 ≤ 1 s, no error, no session lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from _common import machine, percentiles, result_line
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("DIGITLAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
+CANVAS = ".st-key-canvas canvas.upper-canvas"
+START, STOP = ".st-key-train_start button", ".st-key-train_stop button"
+PREDICTION_TIMEOUT_MS = 10_000  # a prediction later than this counts as an error
+FIRST_LOAD_MS = 180_000  # the first visit imports TensorFlow and loads the model
+STROKES_PER_DIGIT = 3
+# The src of the "what the network sees" image: Streamlit names media by content, so a new drawing
+# gives a new src, and the src is set once the browser has the new element.
+SEEN = """() => {
+  for (const box of document.querySelectorAll('[data-testid="stImage"]'))
+    if (box.textContent.includes('What the network sees')) return box.querySelector('img')?.src ?? null;
+  return null;
+}"""
+CHANGED = f"previous => ({SEEN})() !== previous"
+CONNECTED = """() => document.querySelector('[data-testid="stApp"]')
+  ?.getAttribute('data-test-connection-state') === 'CONNECTED'"""
+
+
+@dataclass
+class Tally:
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    lost_sessions: set[int] = field(default_factory=set)
+    runs_started: int = 0
+    runs_ended: int = 0
+    rss_mb: list[float] = field(default_factory=list)
+    log_length: int = 0  # bytes of server log written by the end of the load
+    cores_used: tuple[float, ...] = (0.0, 0.0, 0.0)  # by the server, the browsers, the whole machine
+    load_seconds: list[float] = field(default_factory=list)  # page opened → page usable, per student
+    server_ms: list[float] = field(default_factory=list)  # rerun request sent → script finished
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(log_path: Path, slots: int | None):
+    """`streamlit run app.py` on a free localhost port; yields (url, pid), stops the process group."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port)]
+    command += ["--server.address", "127.0.0.1"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    if slots:
+        env["DIGITLAB_TRAINING_SLOTS"] = str(slots)
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not healthy(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start; see {log_path}")
+            time.sleep(0.3)
+        yield url, process.pid
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def a_stroke(rng: random.Random) -> list[tuple[float, float]]:
+    """A line across the middle of the 280×280 canvas, never twice the same."""
+    x0, y0 = rng.uniform(60, 220), rng.uniform(40, 90)
+    return [(x0, y0), (rng.uniform(60, 220), rng.uniform(190, 240))]
+
+
+async def draw_stroke(page, box: dict, points) -> None:
+    scale = box["width"] / 280
+    screen = [(box["x"] + x * scale, box["y"] + y * scale) for x, y in points]
+    await page.mouse.move(*screen[0])
+    await page.mouse.down()
+    for x, y in screen[1:]:
+        await page.mouse.move(x, y, steps=6)
+    await page.mouse.up()
+
+
+async def watch_for_trouble(page, student: int, tally: Tally) -> None:
+    if not await page.evaluate(CONNECTED):
+        tally.lost_sessions.add(student)
+    exceptions = await page.locator('[data-testid="stException"]').count()
+    if exceptions:
+        tally.errors.append(f"student {student}: {exceptions} exception box(es) on {page.url}")
+
+
+def time_server_runs(websocket, tally: Tally) -> None:
+    """Server time of each script run: the browser's rerun request sent → the server's "script
+    finished" received, read from Streamlit's own protobuf messages on the page's websocket."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    asked: list[float] = []
+
+    def finished(message) -> bool:
+        return message.WhichOneof("type") == "script_finished"
+
+    def sent(payload) -> None:
+        if isinstance(payload, bytes) and BackMsg.FromString(payload).WhichOneof("type") == "rerun_script":
+            asked.append(time.perf_counter())
+
+    def received(payload) -> None:
+        # A request that arrives during a run replaces it: time from the earliest one still unanswered.
+        if asked and isinstance(payload, bytes) and finished(ForwardMsg.FromString(payload)):
+            tally.server_ms.append(1000 * (time.perf_counter() - asked[0]))
+            asked.clear()
+
+    websocket.on("framesent", sent)
+    websocket.on("framereceived", received)
+
+
+async def open_page(browser, url: str, path: str, who: str, ready, tally: Tally):
+    """A new browser session on `path`; records how long the page took to show `ready`."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    page.on("pageerror", lambda error: tally.errors.append(f"{who}: browser error {error}"))
+    page.on("websocket", lambda websocket: time_server_runs(websocket, tally))
+    started = time.perf_counter()
+    await page.goto(f"{url}{path}")
+    await page.locator(ready).first.wait_for(state="visible", timeout=FIRST_LOAD_MS)
+    tally.load_seconds.append(time.perf_counter() - started)
+    return context, page
+
+
+async def drawer(page, student: int, end: float, tally: Tally) -> None:
+    """A stroke every second, three to a digit; the time from mouse-up to the new prediction."""
+    rng = random.Random(student)
+    canvas = page.locator(CANVAS)
+    strokes = 0
+    while time.monotonic() < end:
+        tick = time.monotonic()
+        if strokes == STROKES_PER_DIGIT:
+            await page.get_by_role("button", name="Clear").click(timeout=PREDICTION_TIMEOUT_MS)
+            await page.wait_for_function(f"() => ({SEEN})() === null", timeout=PREDICTION_TIMEOUT_MS)
+            strokes = 0
+        await canvas.scroll_into_view_if_needed()
+        box = await canvas.bounding_box()
+        previous = await page.evaluate(SEEN)
+        await draw_stroke(page, box, a_stroke(rng))
+        released = time.perf_counter()
+        strokes += 1
+        try:
+            await page.wait_for_function(CHANGED, arg=previous, polling=20, timeout=PREDICTION_TIMEOUT_MS)
+            tally.latencies_ms.append(1000 * (time.perf_counter() - released))
+        except PlaywrightTimeout:
+            tally.errors.append(f"student {student}: no new prediction within 10 s")
+            strokes = STROKES_PER_DIGIT  # start a fresh digit
+        await watch_for_trouble(page, student, tally)
+        await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+
+
+async def trainer(page, student: int, end: float, tally: Tally) -> None:
+    """Start the default preset, watch it train, start again when it ends; stop the last one at the end."""
+    start, stop = page.locator(START), page.locator(STOP)
+    while time.monotonic() < end:
+        await start.click(timeout=PREDICTION_TIMEOUT_MS)
+        tally.runs_started += 1
+        await page.wait_for_function(
+            f"() => !document.querySelector('{STOP}')?.disabled", timeout=PREDICTION_TIMEOUT_MS
+        )
+        while time.monotonic() < end and await stop.is_enabled():
+            await watch_for_trouble(page, student, tally)
+            await asyncio.sleep(1)
+        if not await stop.is_enabled():
+            tally.runs_ended += 1
+            await start.wait_for(state="visible", timeout=PREDICTION_TIMEOUT_MS)
+    if await stop.is_enabled():  # leave no run behind on the server (unless it ends meanwhile)
+        with contextlib.suppress(PlaywrightTimeout):
+            await stop.click(timeout=PREDICTION_TIMEOUT_MS)
+
+
+async def guarded(who: str, work, tally: Tally) -> None:
+    """Run one student's part; a broken student is a result to report, not a reason to stop the others."""
+    try:
+        await work
+    except Exception as error:
+        tally.errors.append(f"{who}: {type(error).__name__}: {str(error)[:200]}")
+
+
+def process_times() -> dict[int, tuple[int, float]]:
+    """Parent and CPU seconds (user + system, all threads) of every process on the machine."""
+    ticks, found = os.sysconf("SC_CLK_TCK"), {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            found[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    return found
+
+
+def cpu_seconds(server_pid: int) -> tuple[float, float, float]:
+    """CPU seconds used so far by the server, by this benchmark's browser (and driver), and by the
+    whole machine. The browser is every descendant of this process outside the server."""
+    times = process_times()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in times.items():
+        children.setdefault(parent, []).append(pid)
+
+    def tree(root: int) -> set[int]:
+        found, todo = set(), [root]
+        while todo:
+            pid = todo.pop()
+            found.add(pid)
+            todo += children.get(pid, [])
+        return found
+
+    server = tree(server_pid)
+    browser = tree(os.getpid()) - server - {os.getpid()}
+    machine_ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = (sum(machine_ticks) - machine_ticks[3] - machine_ticks[4]) / os.sysconf("SC_CLK_TCK")
+    return (
+        sum(times[pid][1] for pid in server if pid in times),
+        sum(times[pid][1] for pid in browser if pid in times),
+        busy,
+    )
+
+
+async def sample_server(pid: int, end: float, log_path: Path, tally: Tally) -> None:
+    """Memory every second; CPU and the log's length over the whole load."""
+    started, cpu_before = time.monotonic(), cpu_seconds(pid)
+    while time.monotonic() < end:
+        tally.rss_mb.append(rss_mb(pid))
+        await asyncio.sleep(1)
+    seconds = time.monotonic() - started
+    used = (after - before for after, before in zip(cpu_seconds(pid), cpu_before, strict=True))
+    tally.cores_used = tuple(cpu / seconds for cpu in used)
+    tally.log_length = log_path.stat().st_size
+
+
+async def warm_up(browser, url: str) -> None:
+    """One visit and one drawing first, so the measured time is not TensorFlow's import and tracing."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await page.goto(f"{url}/draw")
+    canvas = page.locator(CANVAS)
+    await canvas.wait_for(state="visible", timeout=FIRST_LOAD_MS)
+    await draw_stroke(page, await canvas.bounding_box(), a_stroke(random.Random(-1)))
+    await page.wait_for_function(f"() => ({SEEN})() !== null", timeout=FIRST_LOAD_MS)
+    await context.close()
+
+
+async def drive(url: str, pid: int, log_path: Path, args) -> Tally:
+    """Open every student's page (at most 4 loading at once, as a class trickles in), then load."""
+    from playwright.async_api import async_playwright
+
+    tally = Tally()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            await warm_up(browser, url)
+            loading = asyncio.Semaphore(4)
+            roles = [("trainer", "/train", START)] * args.trainers + [
+                ("student", "/draw", CANVAS)
+            ] * args.students
+
+            async def arrive(role, path, ready, i):
+                async with loading:
+                    return await open_page(browser, url, path, f"{role} {i}", ready, tally)
+
+            opened = await asyncio.wait_for(
+                asyncio.gather(*(arrive(*role, i) for i, role in enumerate(roles))),
+                timeout=60 + 15 * len(roles),
+            )
+            end = time.monotonic() + args.duration
+            tasks = [
+                guarded(f"{role} {i}", (trainer if role == "trainer" else drawer)(page, i, end, tally), tally)
+                for i, ((role, _, _), (_, page)) in enumerate(zip(roles, opened, strict=True))
+            ]
+            tasks.append(sample_server(pid, end, log_path, tally))
+            # Bounded: every loop ends at `end`; this catches a student stuck in a wait.
+            await asyncio.wait_for(asyncio.gather(*tasks), timeout=args.duration + 60)
+            for context, _ in opened:
+                await context.close()
+        finally:
+            await browser.close()
+    return tally
+
+
+def server_tracebacks(log_path: Path, length: int) -> list[str]:
+    """The exception line that closes each traceback in the first `length` bytes of the server's log.
+
+    Only the log written while the students worked counts: closing 30 browser contexts at the end
+    makes Streamlit's websocket endpoint log its own disconnect errors."""
+    with log_path.open("rb") as log:
+        lines = log.read(length).decode(errors="replace").splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            found.append(next((x for x in lines[i + 1 :] if x and not x[0].isspace()), line))
+    return found
+
+
+def report(args, tally: Tally, log_path: Path) -> None:
+    tally.errors += [f"server: {line.strip()}" for line in server_tracebacks(log_path, tally.log_length)]
+    print(f"machine: {machine()}")
+    print(f"{args.students} students drawing, {args.trainers} training, {args.duration} s")
+    if tally.latencies_ms:
+        p = percentiles(tally.latencies_ms)
+        print(
+            f"prediction latency (mouse-up → new prediction shown), {len(tally.latencies_ms)} strokes: "
+            f"p50 {p['p50']:.0f} ms, p95 {p['p95']:.0f} ms, max {max(tally.latencies_ms):.0f} ms"
+        )
+    if tally.server_ms:
+        p = percentiles(tally.server_ms)
+        print(
+            f"server time per script run (rerun sent → script finished, all pages), {len(tally.server_ms)} "
+            f"runs: p50 {p['p50']:.0f} ms, p95 {p['p95']:.0f} ms"
+        )
+    if tally.load_seconds:
+        p = percentiles(tally.load_seconds)
+        print(f"page ready after opening: p50 {p['p50']:.1f} s, max {max(tally.load_seconds):.1f} s")
+    print(f"training runs: {tally.runs_started} started, {tally.runs_ended} ended")
+    if tally.rss_mb:
+        print(f"server RSS: start {tally.rss_mb[0]:.0f} MB, peak {max(tally.rss_mb):.0f} MB")
+    server, browsers, everything = tally.cores_used
+    print(
+        f"cores busy on average: server {server:.2f}, simulated students' browsers {browsers:.2f}, "
+        f"whole machine {everything:.2f} of {os.cpu_count()}"
+    )
+    if tally.latencies_ms:  # what a class costs the server, whatever the browsers cost this machine
+        per_stroke = 1000 * server * args.duration / len(tally.latencies_ms)
+        print(f"server CPU per stroke (training included): {per_stroke:.0f} ms")
+    print(f"sessions lost: {len(tally.lost_sessions)}; errors: {len(tally.errors)}")
+    for error in tally.errors[:15]:
+        print(f"  {error}")
+    p95 = percentiles(tally.latencies_ms)["p95"] if tally.latencies_ms else float("inf")
+    met = p95 <= 1000 and not tally.errors and not tally.lost_sessions
+    value = f"p95 {p95:.0f} ms, {len(tally.errors)} errors, {len(tally.lost_sessions)} lost"
+    print(
+        result_line(
+            f"load, {args.students} students + {args.trainers} training", value, "p95 ≤ 1 s, 0 errors", met
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=10, help="students drawing (1-60)")
+    parser.add_argument("--trainers", type=int, default=2, help="students training meanwhile (0-10)")
+    parser.add_argument("--duration", type=int, default=60, help="seconds of load after warm-up (5-600)")
+    parser.add_argument("--slots", type=int, default=None, help="DIGITLAB_TRAINING_SLOTS for the server")
+    args = parser.parse_args()
+    args.students = min(max(args.students, 1), 60)
+    args.trainers = min(max(args.trainers, 0), 10)
+    args.duration = min(max(args.duration, 5), 600)
+    log_path = Path(tempfile.gettempdir()) / f"digitlab-load-{os.getpid()}.log"
+    with streamlit_server(log_path, args.slots) as (url, pid):
+        tally = asyncio.run(drive(url, pid, log_path, args))
+    report(args, tally, log_path)
+    print(f"server log: {log_path}")
+
+
+if __name__ == "__main__":
+    main()

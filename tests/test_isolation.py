@@ -1,0 +1,45 @@
+"""Two students on one server: one's runs and models never reach the other, and a finished run is light.
+
+Two AppTests are two browser sessions of the same process, as on the classroom server: they share
+the cached dataset, the default model and the training slots, and nothing else.
+"""
+
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from test_app_pages import open_page, small_run, texts, train_until_done
+
+from digitlab import ui
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def through_the_router(monkeypatch):
+    """Run every script run through app.py, as the server does (see test_app_pages.py)."""
+    original = PagesManager.__init__
+
+    def settled(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", settled)
+
+
+def test_one_students_training_stays_in_their_session():
+    alice = small_run(open_page("train"))
+    bob = open_page("train")
+    train_until_done(alice)
+    assert not alice.error, texts(alice.error)
+
+    run = alice.session_state[ui.RUN]
+    assert run.state == "finished"
+    assert ui.RUN not in bob.session_state and ui.ACTIVE not in bob.session_state
+    bob.switch_page("pages/draw.py").run()
+    assert "the default model" in texts(bob.caption)
+    alice.switch_page("pages/draw.py").run()
+    assert "your trained model" in texts(alice.caption)
+
+    # What stays in Alice's session: the model, its curves and its evaluation, not the images.
+    assert run.dataset is None
+    assert run.result.classifier is alice.session_state[ui.ACTIVE]["classifier"]
+    assert run.result.history["loss"] and run.result.evaluation is not None
