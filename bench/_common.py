@@ -28,3 +28,12 @@ def machine() -> str:
 def percentiles(samples_ms, ps=(50, 95, 99)) -> dict:
     values = np.asarray(samples_ms, dtype=np.float64)
     return {f"p{p}": float(np.percentile(values, p)) for p in ps}
+
+
+RESULT_PREFIX = "RESULT |"
+
+
+def result_line(figure: str, value: str, goal: str = "(reported)", met: bool | None = None) -> str:
+    """One summary line per figure; bench/run_all.py collects these into its table. No goal: met is None."""
+    verdict = "-" if met is None else "met" if met else "NOT met"
+    return f"{RESULT_PREFIX} {figure} | {value} | {goal} | {verdict}"

@@ -1,7 +1,10 @@
 """`LiveProgress`: the Keras callback behind the live curves and the Stop button.
 
 It turns each batch and epoch into a plain dict and hands it to `emit` (a queue's
-`put`), so the training thread never touches the UI. Stopping is
+`put`), so the training thread never touches the UI. With `min_interval`, batch events come
+at most that often (plus each epoch's last batch and the batch a run stops on): the page
+redraws twice a second, and a small-batch run would otherwise fill a session's memory with
+hundreds of events a second that no one sees. Stopping is
 `model.stop_training = True` after the current batch; a NaN or infinite loss stops
 the run and puts back the last weights that gave a finite loss.
 """
@@ -20,6 +23,9 @@ SNAPSHOT_EVERY_BATCHES = 100
 # a batch loss this many times the first one (and at least DIVERGED_MIN_LOSS) counts as divergence.
 DIVERGED_FACTOR = 10.0
 DIVERGED_MIN_LOSS = 20.0
+# A live page needs no more batch events a second than this (it redraws twice a second):
+# LiveProgress(..., min_interval=1 / BATCH_EVENTS_PER_SECOND).
+BATCH_EVENTS_PER_SECOND = 20
 
 
 def _finite(value) -> bool:
@@ -29,9 +35,17 @@ def _finite(value) -> bool:
 class LiveProgress(keras.callbacks.Callback):
     """Emits {'kind': 'batch'|'epoch', ...} events; stops on request or on a NaN/inf loss."""
 
-    def __init__(self, emit, stop_event: threading.Event | None = None, batch_size: int = 1):
+    def __init__(
+        self,
+        emit,
+        stop_event: threading.Event | None = None,
+        batch_size: int = 1,
+        min_interval: float = 0.0,
+    ):
         super().__init__()
         self.emit = emit
+        self.min_interval = min_interval
+        self.last_emit = -math.inf
         self.stop_event = stop_event or threading.Event()
         self.batch_size = batch_size
         self.step = 0
@@ -59,11 +73,31 @@ class LiveProgress(keras.callbacks.Callback):
             "images_per_sec": self.step * self.batch_size / max(elapsed, 1e-9),
         }
 
+    def _batch_event_due(self, batch: int, ending: bool) -> bool:
+        now = time.perf_counter()
+        if ending or batch + 1 == self.steps or now - self.last_emit >= self.min_interval:
+            self.last_emit = now
+            return True
+        return False
+
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         self.step += 1
         loss = logs.get("loss")
-        event = {
+        if self.first_loss is None and _finite(loss):
+            self.first_loss = loss
+        diverging, stopping = self._diverging(loss), self.stop_event.is_set()
+        if self._batch_event_due(batch, ending=diverging or stopping):
+            self.emit(self._batch_event(batch, logs))
+        if diverging:
+            self._diverge()
+        elif self.step % SNAPSHOT_EVERY_BATCHES == 0:
+            self.good_weights = self.model.get_weights()
+        if stopping or self.stop_event.is_set():
+            self.model.stop_training = True
+
+    def _batch_event(self, batch: int, logs: dict) -> dict:
+        return {
             "kind": "batch",
             "step": self.step,
             "epoch": self.epoch + 1,
@@ -71,19 +105,10 @@ class LiveProgress(keras.callbacks.Callback):
             "steps_per_epoch": self.steps,
             "epochs": self.epochs,
             "progress": self.epoch + (batch + 1) / self.steps,
-            "loss": loss,
+            "loss": logs.get("loss"),
             "accuracy": logs.get("accuracy"),
             **self._timing(),
         }
-        self.emit(event)
-        if self.first_loss is None and _finite(loss):
-            self.first_loss = loss
-        if self._diverging(loss):
-            self._diverge()
-        elif self.step % SNAPSHOT_EVERY_BATCHES == 0:
-            self.good_weights = self.model.get_weights()
-        if self.stop_event.is_set():
-            self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}

@@ -26,7 +26,19 @@ FONT = {"size": 18, "color": INK}
 METRICS = ("loss", "accuracy")
 CELL_MARKER_PX = 46  # confusion cells: 10 per 520 px side is 52 px, minus a 6 px gutter
 TILE, TILE_SCALE = 28, 2.4  # image grid: MNIST side in pixels, screen pixels per image pixel
+# Accuracy ticks get more decimals as the tick step shrinks (a narrow range, or a zoom), so neighbouring
+# ticks never both read "98%". Plotly picks the format by the step it chose: (lowest, highest step), format.
+ACCURACY_TICK_FORMATS = (
+    ((None, 0.000099), ".3%"),
+    ((0.000099, 0.00099), ".2%"),
+    ((0.00099, 0.0099), ".1%"),
+    ((0.0099, None), ".0%"),
+)
 LEGEND_ON_TOP = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}
+# Our own few template settings instead of Plotly's default template, which would add 7 kB to every
+# figure: the live charts go to each browser twice a second.
+PLAIN_AXIS = {"gridcolor": "#E6E9ED", "zerolinecolor": MUTED, "automargin": True}
+TEMPLATE = {"layout": {"xaxis": PLAIN_AXIS, "yaxis": PLAIN_AXIS}}
 HIDDEN_AXIS = {"visible": False, "fixedrange": True, "constrain": "domain"}
 
 
@@ -38,6 +50,7 @@ def _layout(height: int, **extra) -> dict:
         "hoverlabel": {"font": {"size": 16}},
         "plot_bgcolor": "white",
         "paper_bgcolor": "white",
+        "template": TEMPLATE,
     }
     return base | extra
 
@@ -45,6 +58,15 @@ def _layout(height: int, **extra) -> dict:
 def _digit_axis(title: str) -> dict:
     fixed = {"fixedrange": True, "showgrid": False, "zeroline": False}
     return {"title": title, "tickvals": list(range(10)), "range": [-0.5, 9.5]} | fixed
+
+
+def probability_label(p: float) -> str:
+    """A bar's label: whole percents, but never a false certainty ("100%") or a false "0%" at the ends."""
+    if p > 0.99:
+        return ">99%"
+    if p < 0.01:
+        return "<1%"
+    return f"{p:.0%}"
 
 
 def probability_bars(probs: np.ndarray, highlight: int | None = None) -> go.Figure:
@@ -57,9 +79,9 @@ def probability_bars(probs: np.ndarray, highlight: int | None = None) -> go.Figu
         x=list(range(10)),
         y=probs,
         marker_color=[BLUE if digit == top else MUTED for digit in range(10)],
-        text=[f"{p:.0%}" if p >= 0.01 else "" for p in probs],
+        text=[probability_label(p) for p in probs],
         textposition="outside",
-        cliponaxis=False,  # a 100% label may stand above the axis
+        cliponaxis=False,  # a ">99%" label may stand above the axis
         hovertemplate="Digit %{x}: probability %{y:.1%}<extra></extra>",
     )
     percent = {"range": [0, 1], "tickformat": ".0%", "dtick": 0.25, "fixedrange": True}
@@ -87,7 +109,8 @@ def _check_metric(metric: str) -> None:
 
 
 def _curves_layout(metric: str, xaxis: dict, **extra) -> dict:
-    accuracy = {"title": "Accuracy", "tickformat": ".0%"}
+    stops = [{"dtickrange": list(steps), "value": form} for steps, form in ACCURACY_TICK_FORMATS]
+    accuracy = {"title": "Accuracy", "tickformat": ".0%", "tickformatstops": stops}
     yaxis = accuracy if metric == "accuracy" else {"title": "Loss", "rangemode": "tozero"}
     margin = {"l": 70, "r": 20, "t": 60, "b": 60}  # room on top for the legend
     return _layout(380, xaxis=xaxis, yaxis=yaxis, legend=LEGEND_ON_TOP, margin=margin, **extra)
@@ -109,19 +132,25 @@ def _epoch_x(event: dict) -> float:
 
 
 def training_curves(
-    batch_events: list[dict], epoch_events: list[dict], metric: str, max_points: int = 500
+    batch_events: list[dict], epoch_events: list[dict], metric: str, max_points: int = 300
 ) -> go.Figure:
-    """The live training chart: a thin per-batch curve, then training and validation values per epoch."""
+    """The live training chart: a thin per-batch curve, then training and validation values per epoch.
+
+    Redrawn twice a second for every watching browser, so it stays small however long the run: at
+    most `max_points` per-batch points (300 is two screen pixels each), as 4-byte floats.
+    """
     _check_metric(metric)
     # uirevision: a live redraw keeps the reader's zoom and legend choices.
     fig = go.Figure(
         layout=_curves_layout(metric, {"title": "Epochs", "rangemode": "tozero"}, uirevision=metric)
     )
-    xs, ys = thin_points(*_series(batch_events, lambda e: e["progress"], metric), max_points)
+    # Thin the events before reading them: a 50-epoch run has tens of thousands.
+    keep, _ = thin_points(np.arange(len(batch_events)), np.arange(len(batch_events)), max_points)
+    xs, ys = map(np.asarray, _series([batch_events[i] for i in keep], lambda e: e["progress"], metric))
     if len(xs):
         fig.add_scatter(
-            x=xs,
-            y=ys,
+            x=xs.astype(np.float32),
+            y=ys.astype(np.float32),
             mode="lines",
             name="Training, each batch",
             line={"color": SKY, "width": 1.5},
@@ -273,17 +302,20 @@ def image_grid(
 ) -> go.Figure:
     """Small multiples of (N, 28, 28) uint8 images with a title above each; `wrong` ones framed in red.
 
-    One PNG image trace rather than N subplots keeps 50 digits light for a tablet.
+    A title may take two lines ("7\\nis 1"); the gap above every tile then grows to fit. One PNG image
+    trace rather than N subplots keeps 50 digits light for a tablet.
     """
     images = np.asarray(images, dtype=np.uint8)
     wrong = [False] * len(images) if wrong is None else list(wrong)
     if images.shape[1:] != (TILE, TILE) or not len(titles) == len(wrong) == len(images):
         raise ValueError(f"need (N, 28, 28) images, N titles and N flags; got {images.shape}, {len(titles)}")
-    # White gutters, 9 image pixels high above each tile for its title.
-    canvas, corners = _montage(images, columns, gap_x=4, gap_y=9, fill=255)
+    # White gutters above each tile for its title: 9 image pixels a line.
+    lines = max((title.count("\n") + 1 for title in titles), default=1)
+    canvas, corners = _montage(images, columns, gap_x=4, gap_y=9 * lines, fill=255)
     height, width = (int(side * TILE_SCALE) + 10 for side in canvas.shape)
     fig = go.Figure(layout=_layout(height, width=width, margin={"l": 5, "r": 5, "t": 5, "b": 5}))
     for (top, left), title, is_wrong in zip(corners, titles, wrong, strict=True):
+        title = title.replace("\n", "<br>")
         fig.add_annotation(
             x=left + TILE / 2 - 0.5,
             y=top - 0.5,

@@ -52,7 +52,8 @@ def test_stop_request_ends_after_the_current_batch():
             stop.set()
 
     model = tiny_model()
-    history = model.fit(x, y, batch_size=10, epochs=5, verbose=0, callbacks=[LiveProgress(emit, stop)])
+    progress = LiveProgress(emit, stop)
+    history = model.fit(x, y, batch_size=10, epochs=5, verbose=0, callbacks=[progress])
     assert [e["step"] for e in events if e["kind"] == "batch"] == [1, 2, 3]
     assert len(history.history["loss"]) == 1
 
@@ -75,3 +76,28 @@ def test_nan_loss_stops_and_restores_the_last_good_weights():
     # not yet snapshotted), and no NaN survives.
     for before, after in zip(good, model.get_weights(), strict=True):
         np.testing.assert_array_equal(before, after)
+
+
+class StopAtStep(keras.callbacks.Callback):
+    """Sets `stop` as step `step` (1-based) begins, as the Stop button would from the page."""
+
+    def __init__(self, stop: threading.Event, step: int):
+        super().__init__()
+        self.stop, self.step, self.seen = stop, step, 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.seen += 1
+        if self.seen == self.step:
+            self.stop.set()
+
+
+def test_batch_events_are_thinned_in_time_but_keep_epoch_ends_and_the_stop():
+    x, y = random_data(30)
+    events = []
+    stop = threading.Event()
+    # An hour between events: only the first batch, each epoch's last one and the one it stops on.
+    progress = LiveProgress(events.append, stop, batch_size=10, min_interval=3600)
+    tiny_model().fit(x, y, batch_size=10, epochs=3, verbose=0, callbacks=[StopAtStep(stop, 5), progress])
+    batches = [e for e in events if e["kind"] == "batch"]
+    assert [e["step"] for e in batches] == [1, 3, 5]  # 3 steps an epoch; stopped during step 5
+    assert [e["kind"] for e in events].count("epoch") == 2

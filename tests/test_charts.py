@@ -10,6 +10,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
 from digitlab.charts import (
+    ACCURACY_TICK_FORMATS,
     compare_curves,
     confusion_matrix_figure,
     image_grid,
@@ -32,10 +33,37 @@ def test_probability_bars_heights_labels_and_highlight():
     np.testing.assert_allclose(bar.y, probs)
     assert list(bar.x) == list(range(10))
     assert odd_ones_out(bar.marker.color) == [4]
-    assert [i for i, text in enumerate(bar.text) if text] == [1, 2, 4, 5, 6]  # the bars of 1% or more
-    assert bar.text[4] == "90%"
+    # 0.0099 would round to "1%" and 0.005 to "0%" or "1%": both read "<1%".
+    assert list(bar.text) == ["<1%", "1%", "2%", "<1%", "90%", "3%", "2%", "<1%", "<1%", "<1%"]
     assert odd_ones_out(probability_bars(probs, highlight=7).data[0].marker.color) == [7]
     assert list(probability_bars(probs).layout.yaxis.range) == [0, 1]
+
+
+def test_live_chart_of_a_long_run_stays_small():
+    # 50 epochs of 469 batches: the browser gets 300 points of 4 bytes each, not 23,450 of 8.
+    batches = [{"progress": (i + 1) / 469, "loss": 1 / (i + 1)} for i in range(50 * 469)]
+    fig = training_curves(batches, [], "loss")
+    assert len(fig.data[0].x) == 300 and fig.data[0].y.dtype == np.float32
+    assert len(fig.to_json()) < 6_000
+
+
+def test_probability_bars_never_claim_certainty():
+    labels = probability_bars(np.array([0.9951, 0.0049] + [0.0] * 8)).data[0].text
+    assert list(labels[:3]) == [">99%", "<1%", "<1%"]  # not "100%", "0%", "0%"
+    assert probability_bars(np.array([0.99] + [0.01 / 9] * 9)).data[0].text[0] == "99%"
+
+
+def test_accuracy_ticks_stay_distinct_at_every_tick_step():
+    fig = training_curves(*make_events(with_val=False), "accuracy")
+    stops = fig.layout.yaxis.tickformatstops
+    assert [[list(stop.dtickrange), stop.value] for stop in stops] == [
+        [list(steps), form] for steps, form in ACCURACY_TICK_FORMATS
+    ]
+    # Plotly's tick steps are 1, 2 or 5 times a power of ten; each must label two neighbours apart.
+    for step in [m * 10.0**e for e in range(-5, 0) for m in (1, 2, 5)]:
+        (form,) = [f for (low, high), f in ACCURACY_TICK_FORMATS if (low or 0) <= step <= (high or 1)]
+        python_form = "{:" + form + "}"
+        assert python_form.format(0.97) != python_form.format(0.97 + step), (step, form)
 
 
 def test_probability_bars_rejects_wrong_length():
@@ -197,6 +225,15 @@ def test_image_grid_shows_every_image_and_marks_wrong_ones():
     colours = [note.font.color for note in fig.layout.annotations]
     assert odd_ones_out(colours) == [0, 5, 10]
     assert len(fig.layout.shapes) == 3
+
+
+def test_image_grid_titles_may_take_two_lines():
+    images = np.zeros((3, 28, 28), dtype=np.uint8)
+    one_line = image_grid(images, ["1", "2", "3"], columns=3)
+    two_lines = image_grid(images, ["1", "7\nis 2", "3"], columns=3, wrong=[False, True, False])
+    assert two_lines.layout.annotations[1].text == "<b>7<br>is 2</b>"
+    assert two_lines.layout.height > one_line.layout.height  # room for the second line
+    assert decode_png(two_lines.data[0].source).shape[0] == 28 + 18
 
 
 def test_image_grid_of_fifty_stays_light():

@@ -65,3 +65,10 @@ def test_presets_include_the_classic_tutorial_architectures():
     assert (128, 64) in shapes and (150, 50) in shapes
     assert PRESETS["Tutorial 784-150-50-10"].epochs == 5
     assert PRESETS["Robust (for drawings)"].augment
+
+
+def test_fast_preset_trains_a_cnn_on_every_training_image():
+    # bench/time_to_98.py: this preset reads 98 % of the test set within 30 s on two cores.
+    fast = PRESETS["Fast 98% (CNN)"]
+    assert fast.architecture == "cnn" and fast.train_size == 60_000 and fast.validation_split == 0.0
+    assert TrainConfig.from_json(fast.to_json()) == fast

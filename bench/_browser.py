@@ -1,0 +1,135 @@
+"""Shared bits of the browser benchmarks: a Streamlit server on a free port and Debian Chromium.
+
+Same recipe as the e2e suite (tests/e2e/conftest.py), but the server's process is handed back too,
+so a benchmark can read its memory, and its log goes to test-artifacts/bench-server.log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.e2e.conftest import CHROMIUM_ARGS, VIEWPORT  # noqa: E402
+from tests.e2e.helpers import wait_for_app_idle  # noqa: E402, F401  (re-exported for the benches)
+
+CHROMIUM = os.environ.get("DIGITLAB_CHROMIUM", "/usr/bin/chromium")
+SERVER_LOG = REPO_ROOT / "test-artifacts" / "bench-server.log"
+START_TIMEOUT_S = 90
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds a live process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants_cpu_seconds(root: int, skip: int) -> float:
+    """CPU seconds of every live process under `root` (the browser, say), leaving out `skip`'s tree."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int(Path(entry, "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):  # not a process, or it ended meanwhile
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0.0, list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        if pid == skip:
+            continue
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            continue
+        todo += children.get(pid, [])
+    return total
+
+
+def tensorflow_loaded(pid: int) -> bool:
+    """Whether the process has TensorFlow's shared library mapped, i.e. has imported it."""
+    return "libtensorflow_framework" in Path(f"/proc/{pid}/maps").read_text()
+
+
+@contextlib.contextmanager
+def streamlit_server():
+    """`streamlit run app.py` on a free port; yields (url, process, seconds until healthy)."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    command += ["--server.fileWatcherType", "none"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    SERVER_LOG.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with SERVER_LOG.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    url = f"http://localhost:{port}"
+    try:
+        while not healthy(url):
+            if process.poll() is not None or time.perf_counter() - started > START_TIMEOUT_S:
+                raise RuntimeError(f"streamlit did not come up; see {SERVER_LOG}")
+            time.sleep(0.05)
+        yield url, process, time.perf_counter() - started
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def chromium():
+    """A headless Chromium browser (Playwright); new_context() gives a fresh Streamlit session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_page(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    return page

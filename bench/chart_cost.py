@@ -1,0 +1,84 @@
+"""What one live redraw of the Train page's charts costs the server and the network.
+
+Builds both live figures (`charts.training_curves`, loss and accuracy) from the events of runs of
+several lengths and serialises them to JSON, as `st.plotly_chart` does for every redraw (twice a
+second per watching browser). Prints the milliseconds (median of `--repeats`) and the bytes sent.
+`--charts FILE` loads another version of charts.py instead, to compare before and after a change.
+
+    python bench/chart_cost.py [--charts path/to/charts.py] [--repeats 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import time
+
+from _common import machine, result_line
+
+STEPS_PER_EPOCH = 469  # 60,000 images in batches of 128
+RUN_EPOCHS = (1, 10, 50)
+
+
+def load_charts(path: str | None):
+    if path is None:
+        from digitlab import charts
+
+        return charts
+    spec = importlib.util.spec_from_file_location("charts_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_events(epochs: int) -> tuple[list[dict], list[dict]]:
+    """Batch and epoch events shaped like LiveProgress's, for a run of `epochs` epochs."""
+    steps = epochs * STEPS_PER_EPOCH
+    batches = [
+        {
+            "progress": (i + 1) / STEPS_PER_EPOCH,
+            "loss": 2.3 / (1 + i / 50),
+            "accuracy": 1 - 0.9 / (1 + i / 50),
+        }
+        for i in range(steps)
+    ]
+    ends = [
+        {"epoch": e + 1, "progress": float(e + 1), "loss": 0.1, "accuracy": 0.97, "val_loss": 0.12}
+        | {"val_accuracy": 0.965}
+        for e in range(epochs)
+    ]
+    return batches, ends
+
+
+def redraw(charts, batches, ends) -> int:
+    return sum(len(charts.training_curves(batches, ends, m).to_json()) for m in charts.METRICS)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--charts", help="path of a charts.py to measure instead of digitlab.charts")
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    charts = load_charts(args.charts)
+
+    print(f"machine: {machine()}")
+    print(f"charts: {args.charts or 'digitlab.charts'}")
+    print(f"{'run':>10} {'events':>8} {'redraw ms':>10} {'bytes sent':>11}")
+    for epochs in RUN_EPOCHS:
+        batches, ends = run_events(epochs)
+        size = redraw(charts, batches, ends)  # warm-up
+        times = []
+        for _ in range(args.repeats):
+            started = time.perf_counter()
+            redraw(charts, batches, ends)
+            times.append((time.perf_counter() - started) * 1000)
+        ms = statistics.median(times)
+        print(f"{epochs:>4} epochs {len(batches):>8} {ms:10.1f} {size:11,}")
+    print(result_line("live charts: one redraw of a 50-epoch run", f"{ms:.1f} ms, {size:,} bytes"))
+
+
+if __name__ == "__main__":
+    main()
