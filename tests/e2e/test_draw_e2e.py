@@ -163,12 +163,6 @@ def test_replayed_unipen_digits_are_read_in_the_browser(page, base_url, console_
     assert console_errors == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="streamlit-drawable-canvas 0.13: the hidden toolbar (.dc-toolbar, opacity 0, top -1rem, "
-    "z-index 20) still takes the pointer over the top ~30 px of the canvas's right half until the canvas "
-    "is hovered, and a touchscreen never hovers: a stroke started there is lost",
-)
 def test_a_touch_stroke_from_the_top_right_corner_is_drawn(browser, warm_app):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, has_touch=True)
     try:

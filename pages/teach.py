@@ -1,0 +1,138 @@
+"""Teach: the drawings you corrected on Draw, how well the network reads them, and fine-tuning on them.
+
+The set lives in the browser session (at most handwriting.MAX_DRAWINGS drawings); it can be downloaded as a
+zip and imported back. Fine-tuning runs here, in the script, with a progress bar: a few hundred steps, and
+one training slot of the server, so it stays bounded. The fine-tuned copy becomes the session's model.
+"""
+
+import threading
+
+import numpy as np
+import streamlit as st
+
+from digitlab import charts, handwriting, session, ui
+
+IMPORT = "teach_import"
+NOTICE = "teach_notice"  # what the last import or fine-tuning did, shown once
+MIN_DRAWINGS = 3  # fewer is not worth a fine-tuning
+SHOWN = 40  # the newest drawings drawn in the grid
+
+
+def own_handwriting() -> handwriting.HandwritingSet:
+    return st.session_state.setdefault(handwriting.SESSION_KEY, handwriting.HandwritingSet())
+
+
+def import_zip() -> None:
+    upload = st.session_state.get(IMPORT)
+    if upload is None:
+        return
+    try:
+        imported = handwriting.from_zip(upload.getvalue())
+    except handwriting.HandwritingFileError as error:
+        st.session_state[NOTICE] = ("error", f"That zip cannot be imported: {error}")
+        return
+    own_handwriting().drawings.extend(imported.drawings)
+    st.session_state[NOTICE] = ("success", f"Imported {len(imported)} drawings.")
+
+
+def show_scores(classifier, drawings: handwriting.HandwritingSet):
+    """The active model on your drawings beside MNIST's test set; returns the evaluation on yours."""
+    own = handwriting.evaluate_on(classifier, drawings)
+    mnist = ui.active_evaluation().accuracy
+    with st.container(horizontal=True):
+        st.metric(
+            "On your handwriting",
+            f"{own.accuracy:.1%}",
+            f"{(own.accuracy - mnist) * 100:+.1f} points vs MNIST",
+            help=f"{len(drawings)} drawings, each read alone (Draw also averages two tilted copies).",
+        )
+        st.metric("On the MNIST test set", f"{mnist:.1%}", help="The 10,000 MNIST test images.")
+    return own
+
+
+def show_drawings(drawings: handwriting.HandwritingSet, predictions: np.ndarray) -> None:
+    images, labels = drawings.images[-SHOWN:], drawings.labels[-SHOWN:]
+    predicted = predictions[-SHOWN:]
+    titles = [
+        f"{label}→{guess}" if label != guess else str(label)
+        for label, guess in zip(labels, predicted, strict=True)
+    ]
+    st.caption(f"The newest {len(images)}: the digit you meant, and in red what the network reads instead.")
+    figure = charts.image_grid(images, titles, columns=10, wrong=list(labels != predicted))
+    st.plotly_chart(figure, theme=None, key="teach_grid")
+
+
+def fine_tune(classifier, drawings: handwriting.HandwritingSet, before: float) -> None:
+    slots, ticket = ui.training_slots(), object()
+    no_wait = threading.Event()
+    no_wait.set()  # a slot now or none: the page must not hang behind another class's training
+    if not slots.acquire(ticket, no_wait):
+        st.warning("The server is busy training other networks: try again in a minute.")
+        return
+    try:
+        ui.import_tensorflow()
+        bar = st.progress(0.0, text="Fine-tuning…")
+
+        def show_progress(event: dict) -> None:
+            if event["kind"] == "batch":
+                bar.progress(*session.progress_summary(event))
+
+        result = handwriting.fine_tune(classifier, drawings, ui.require_dataset(), emit=show_progress)
+    finally:
+        slots.release()
+    after = handwriting.evaluate_on(result.classifier, drawings).accuracy
+    ui.set_active(result.classifier, result.evaluation)
+    st.session_state[NOTICE] = (
+        "success",
+        f"Fine-tuned in {result.seconds:.0f} s: your handwriting {before:.0%} → {after:.0%}, MNIST test "
+        f"{result.evaluation.accuracy:.1%}. Draw and Confusion now use this network.",
+    )
+    st.rerun()
+
+
+ui.through_router()
+st.title("Teach it your handwriting")
+classifier = ui.require_active_classifier()
+st.caption(f"Using {ui.describe_active_model()}.")
+drawings = own_handwriting()
+if notice := st.session_state.pop(NOTICE, None):
+    getattr(st, notice[0])(notice[1])
+
+if not len(drawings):
+    st.info(
+        "Your handwriting set is empty. On the Draw page, after each digit, tell the network which digit "
+        "you meant (“It's actually a …”): the drawing is kept here."
+    )
+    st.page_link("pages/draw.py", label="Draw a digit", icon=":material/draw:")
+else:
+    evaluation = show_scores(classifier, drawings)
+    show_drawings(drawings, evaluation.predictions)
+    st.subheader("Fine-tune on your drawings")
+    st.caption(
+        "A copy of the network trains for a few passes on your drawings, augmented, each batch mixed with "
+        "three times as many MNIST images so that it does not forget MNIST."
+    )
+    if st.button(
+        "Fine-tune",
+        icon=":material/model_training:",
+        key="teach_fine_tune",
+        disabled=len(drawings) < MIN_DRAWINGS,
+        help=f"Needs at least {MIN_DRAWINGS} drawings.",
+    ):
+        fine_tune(classifier, drawings, evaluation.accuracy)
+
+st.subheader("Keep your drawings")
+with st.container(horizontal=True, wrap=True):
+    st.download_button(
+        "Download as zip",
+        data=lambda: handwriting.to_zip(drawings),
+        file_name="my-handwriting.zip",
+        mime="application/zip",
+        icon=":material/download:",
+        disabled=not len(drawings),
+        help="28×28 PNGs, the canvas as drawn, and labels.csv (file,label).",
+    )
+    if st.button("Forget them", icon=":material/delete:", key="teach_clear", disabled=not len(drawings)):
+        drawings.drawings.clear()
+        st.rerun()
+st.file_uploader("Import drawings from a zip downloaded here", type=["zip"], key=IMPORT, on_change=import_zip)

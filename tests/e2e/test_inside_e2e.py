@@ -1,0 +1,91 @@
+"""The Draw page's "Look inside" views and "It's actually a …" in Chromium, with real mouse strokes.
+
+A 7 is drawn; each view (first-layer weights, hidden layers, saliency) opens and shows its charts or
+image, a screenshot of each is kept, then the drawing is saved to the handwriting set as a 1.
+"""
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import (
+    assert_no_exception,
+    canvas_locator,
+    draw_strokes,
+    goto,
+    metric_value,
+    save_screenshot,
+    wait_for_app_idle,
+)
+
+FIRST_LOAD_MS = 90_000  # the first visit loads TensorFlow and the default model
+SEVEN = [[(85, 60), (195, 60), (120, 230)]]
+PLOT = ".js-plotly-plot"
+
+
+def open_view(page: Page, name: str) -> None:
+    page.locator(".st-key-draw_inside button").filter(has_text=name).click()
+    wait_for_app_idle(page)
+
+
+def test_look_inside_a_drawn_seven_and_correct_it(page, base_url, console_errors):
+    goto(page, base_url, "/draw")
+    canvas = canvas_locator(page, "canvas")
+    expect(canvas).to_be_visible(timeout=FIRST_LOAD_MS)
+    draw_strokes(page, SEVEN, canvas)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Prediction")).to_be_visible()
+    assert metric_value(page, "Prediction") == "7"
+    expect(page.locator(f".st-key-inside_weights {PLOT}")).to_have_count(0)  # closed until picked
+
+    open_view(page, "First layer's weights")
+    weights = page.locator(f".st-key-inside_weights {PLOT}")
+    expect(weights).to_be_visible()
+    assert weights.evaluate("gd => gd._fullData[0].type") == "heatmap"
+    expect(page.get_by_text("32 filters of 3×3 pixels", exact=False)).to_be_visible()
+    weights.scroll_into_view_if_needed()
+    save_screenshot(page, "inside-weights")
+
+    open_view(page, "Hidden layers")
+    for layer in ("conv1", "conv2", "hidden1"):
+        expect(page.locator(f".st-key-inside_{layer} {PLOT}")).to_be_visible()
+    units = page.locator(f".st-key-inside_hidden1 {PLOT}").evaluate(
+        "gd => gd._fullData[0].z.reduce((n, row) => n + row.length, 0)"
+    )
+    assert units == 128
+    page.locator(f".st-key-inside_conv1 {PLOT}").scroll_into_view_if_needed()
+    save_screenshot(page, "inside-layers")
+
+    open_view(page, "Saliency")
+    overlay = page.get_by_test_id("stImage").filter(has_text="Which pixels pushed it towards a 7")
+    expect(overlay).to_be_visible()
+    overlay.scroll_into_view_if_needed()
+    save_screenshot(page, "inside-saliency")
+
+    page.locator(".st-key-draw_correction").get_by_role("radio", name="1", exact=True).click()
+    expect(page.get_by_text("Saved as a 1: 1 drawing in your handwriting set")).to_be_visible()
+    save_screenshot(page, "inside-corrected")
+    assert_no_exception(page)
+    assert console_errors == []
+
+
+def test_corrections_reach_the_teach_page_and_fine_tuning(page, base_url, console_errors):
+    goto(page, base_url, "/draw")
+    canvas = canvas_locator(page, "canvas")
+    expect(canvas).to_be_visible(timeout=FIRST_LOAD_MS)
+    draw_strokes(page, SEVEN, canvas)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Prediction")).to_be_visible()
+    pills = page.locator(".st-key-draw_correction")
+    for count in (1, 2, 3):  # a writer whose 7s should read as 1s, three times
+        pills.get_by_role("radio", name="1", exact=True).click()
+        expect(page.get_by_text(f"Saved as a 1: {count} drawing")).to_be_visible()
+    page.get_by_test_id("stTopNavLink").filter(has_text="Teach").click()  # same session: the set is kept
+    expect(page.get_by_role("heading", name="Teach it your handwriting")).to_be_visible()
+    wait_for_app_idle(page)
+    assert metric_value(page, "On your handwriting") == "0.0%"
+    expect(page.locator(f".st-key-teach_grid {PLOT}")).to_be_visible()
+    save_screenshot(page, "teach")
+    page.get_by_role("button", name="Fine-tune").click()
+    expect(page.get_by_text("Fine-tuned in")).to_be_visible(timeout=120_000)
+    wait_for_app_idle(page)
+    expect(page.get_by_text("your trained model")).to_be_visible()
+    save_screenshot(page, "teach-fine-tuned")
+    assert_no_exception(page)
+    assert console_errors == []

@@ -1,0 +1,158 @@
+"""The Draw page's "look inside" views and "It's actually a …", and the Teach page, through AppTest.
+
+Run through app.py (the router), as a browser would; the Teach page must be in its navigation.
+"""
+
+import base64
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from digitlab import handwriting, ui
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+TIMEOUT = 120  # seconds per script run: the first Draw run imports TensorFlow
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def through_the_router(monkeypatch):
+    """Run every script run through app.py, as the server does once the router has run (see
+    tests/test_app_pages.py)."""
+    original = PagesManager.__init__
+
+    def settled(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", settled)
+
+
+def open_page(name: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    if name:
+        at.switch_page(f"pages/{name}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements) -> str:
+    return " ".join(str(element.value) for element in elements)
+
+
+def png_of_a_one() -> bytes:
+    """A vertical stroke, white on black, like a finger-drawn 1 on the 280×280 canvas."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    ImageDraw.Draw(image).line([(140, 40), (140, 240)], fill=(255, 255, 255, 255), width=18)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def draw_a_one(at: AppTest) -> AppTest:
+    data = "data:image/png;base64," + base64.b64encode(png_of_a_one()).decode()
+    at.session_state["canvas"] = {"drawing": {"raw": {"objects": [{"type": "Path"}]}, "data": data}}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def charts_keys(at: AppTest) -> list[str]:
+    return [chart.key for chart in at.get("plotly_chart")]
+
+
+def test_look_inside_is_closed_until_a_view_is_picked():
+    at = draw_a_one(open_page("draw"))
+    assert at.segmented_control(key="draw_inside").value is None
+    assert charts_keys(at) == ["canvas_bars"]
+
+
+def test_each_inside_view_shows_the_default_cnn():
+    at = draw_a_one(open_page("draw"))
+    at.segmented_control(key="draw_inside").set_value("weights").run()
+    assert "inside_weights" in charts_keys(at) and "32 filters of 3×3" in texts(at.caption)
+    at.segmented_control(key="draw_inside").set_value("layers").run()
+    assert {"inside_conv1", "inside_conv2", "inside_hidden1"} <= set(charts_keys(at))
+    at.segmented_control(key="draw_inside").set_value("saliency").run()
+    assert not at.exception
+    assert any("towards a 1" in image.proto.imgs[0].caption for image in at.image)
+    at.toggle(key="draw_saliency_times_input").set_value(True).run()
+    assert "ink pushed it towards 1" in texts(at.caption)
+
+
+def test_a_correction_is_saved_to_the_handwriting_set():
+    at = draw_a_one(open_page("draw"))
+    at.button_group(key="draw_correction").set_value(7).run()
+    assert not at.exception, at.exception
+    drawings = at.session_state[handwriting.SESSION_KEY]
+    assert drawings.labels.tolist() == [7]
+    assert drawings.images[0].shape == (28, 28) and drawings.images[0].max() == 255
+    assert Image.open(io.BytesIO(drawings.drawings[0].canvas_png)).size == (280, 280)
+    assert "Saved as a 7: 1 drawing in your handwriting set" in texts(at.caption)
+    assert at.button_group(key="draw_correction").value is None  # ready for the next drawing
+
+
+def test_teach_page_invites_corrections_when_the_set_is_empty():
+    at = open_page("teach")
+    assert at.title[0].value == "Teach it your handwriting"
+    assert "Your handwriting set is empty" in texts(at.info)
+    assert at.get("download_button")[0].proto.disabled
+
+
+def teach_with(drawings: handwriting.HandwritingSet) -> AppTest:
+    at = open_page("teach")
+    at.session_state[handwriting.SESSION_KEY] = drawings
+    return at.run()
+
+
+def mirrored_mnist(count: int) -> handwriting.HandwritingSet:
+    from digitlab.data import load_mnist
+
+    mnist = load_mnist()
+    drawings = handwriting.HandwritingSet()
+    for image, label in zip(mnist.x_test[:count], mnist.y_test[:count], strict=True):
+        drawings.add(image[:, ::-1], label)
+    return drawings
+
+
+def test_teach_page_compares_your_handwriting_with_mnist():
+    drawings = mirrored_mnist(30)
+    at = teach_with(drawings)
+    assert not at.exception, at.exception
+    metrics = {metric.label: metric for metric in at.metric}
+    mnist = ui.get_default_evaluation().accuracy
+    assert metrics["On the MNIST test set"].value == f"{mnist:.1%}"
+    own = handwriting.evaluate_on(ui.get_default_classifier(), drawings).accuracy
+    assert metrics["On your handwriting"].value == f"{own:.1%}"
+    assert charts_keys(at) == ["teach_grid"]
+
+
+def test_a_bad_zip_is_a_message_and_a_good_one_is_imported():
+    at = open_page("teach")
+    at.file_uploader(key="teach_import").upload("x.zip", b"not a zip", "application/zip").run()
+    assert "cannot be imported" in texts(at.error)
+    data = handwriting.to_zip(mirrored_mnist(4))
+    at.file_uploader(key="teach_import").upload("mine.zip", data, "application/zip").run()
+    assert "Imported 4 drawings" in texts(at.success)
+    assert len(at.session_state[handwriting.SESSION_KEY]) == 4
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert "labels.csv" in archive.namelist()
+
+
+def test_fine_tuning_makes_a_new_active_model():
+    at = teach_with(mirrored_mnist(20))
+    at.button(key="teach_fine_tune").click().run(timeout=300)
+    assert not at.exception, at.exception
+    assert "Fine-tuned in" in texts(at.success) and "Draw and Confusion now use" in texts(at.success)
+    active = at.session_state[ui.ACTIVE]
+    assert active["classifier"].name.endswith("+ your handwriting")
+    assert active["evaluation"].accuracy > 0.95  # MNIST is not forgotten
+    assert "your trained model" in texts(at.caption)
+    np.testing.assert_array_equal(at.session_state[handwriting.SESSION_KEY].labels[:3], [7, 2, 1])
