@@ -1,6 +1,6 @@
 """digitlab: learn how a neural network reads handwriting (MNIST), live in class.
 
-This file is only the router, like Streamlit's own "hello" app: it names the four pages and runs the
+This file is only the router, like Streamlit's own "hello" app: it names the pages and runs the
 one the browser asked for. Each page lives in pages/, the logic in digitlab/. Nothing here imports
 TensorFlow, so the home page is ready in a moment; the model pages load it when first opened.
 
@@ -20,6 +20,8 @@ pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
+    st.Page("pages/teach.py", title="Teach", icon=":material/school:", url_path="teach"),
     st.Page("pages/confusion.py", title="Confusion", icon=":material/grid_on:", url_path="confusion"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
 ]
 st.navigation(pages, position="top").run()

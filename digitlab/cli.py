@@ -1,4 +1,4 @@
-"""The command line: `python -m digitlab train | evaluate | predict`.
+"""The command line: `python -m digitlab train | evaluate | predict | board`.
 
 Exit codes: 0 success, 1 some inputs could not be read (predict), 2 bad usage or
 settings, 3 a model or data file could not be loaded. Errors are one line on stderr,
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -196,6 +197,26 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return EXIT_SOME_FAILED if failures else EXIT_OK
 
 
+def cmd_board(args: argparse.Namespace) -> int:
+    from digitlab import board
+
+    if args.action == "clear":
+        removed = board.clear()
+        print(f"cleared the class board: {removed} entr{'y' if removed == 1 else 'ies'} removed")
+        return EXIT_OK
+    found = board.entries(limit=args.limit)
+    if args.json:
+        for entry in found:
+            fields = ("nickname", "accuracy", "summary", "created")
+            print(json.dumps({key: getattr(entry, key) for key in fields}))
+        return EXIT_OK
+    if not found:
+        print(f"the class board is empty ({board.board_path()})")
+    for rank, entry in enumerate(found, 1):
+        print(f"{rank:3d}. {entry.accuracy:6.2%}  {entry.nickname:<{board.MAX_NICKNAME}}  {entry.summary}")
+    return EXIT_OK
+
+
 def add_train_options(parser: argparse.ArgumentParser) -> None:
     from digitlab import config as c
 
@@ -205,7 +226,8 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
         default="Quick demo",
         choices=PRESET_CHOICES,
         metavar="NAME",
-        help=f"starting settings: {', '.join(PRESET_CHOICES)} (default: Quick demo)",
+        # argparse formats help with %, and a preset name may hold one ("Fast 98% (CNN)").
+        help=f"starting settings: {', '.join(PRESET_CHOICES).replace('%', '%%')} (default: Quick demo)",
     )
     parser.add_argument("--config", help="a JSON file of settings (TrainConfig) instead of a preset")
     parser.add_argument("--arch", choices=c.ARCHITECTURES, help="mlp or cnn")
@@ -261,6 +283,16 @@ def make_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help='one JSON object per line: {"file", "digit", "probabilities"}'
     )
     predict.set_defaults(run=cmd_predict)
+    board = sub.add_parser(
+        "board",
+        help="list or clear the class board",
+        description="The class board of published runs (DIGITLAB_DATA_DIR/board.sqlite3): "
+        "list it, best first, or clear it for a new class.",
+    )
+    board.add_argument("action", choices=("list", "clear"))
+    board.add_argument("--limit", type=int, default=100, help="list at most this many entries")
+    board.add_argument("--json", action="store_true", help="list one JSON object per line")
+    board.set_defaults(run=cmd_board)
     return parser
 
 
@@ -275,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (ModelFileError, DataError, OSError) as exc:
+    except (ModelFileError, DataError, OSError, sqlite3.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_LOAD
     except KeyboardInterrupt:

@@ -1,16 +1,21 @@
-"""The pure logic behind the pages: settings ↔ config, run progress and time estimates, reading predictions.
+"""The pure logic behind the pages: settings ↔ config and links, run progress, reading predictions.
 
 Pages hold layout and wiring; whatever they compute that deserves a test lives here, free of streamlit
-and TensorFlow: the flat control values of a `TrainConfig`, how long a run will take on this machine,
+and TensorFlow: the flat control values of a `TrainConfig` and their form in a shared link, how long a
+run will take on this machine,
 the "Epoch 2/5 · step 120/352 · ETA 35 s" line, the "Not sure — maybe 4 or 9" decision, which cell of
 the confusion matrix was clicked, and which test images to show after a run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
 import numpy as np
 from PIL import Image
 
+from digitlab import config as settings
 from digitlab.config import MAX_LAYERS, MIN_UNITS, TrainConfig
 
 # Choices offered on the Train page; a preset value outside them is added (`choices_with`).
@@ -38,6 +43,33 @@ PLAIN_FIELDS = (
     "seed",
 )
 CONTROL_NAMES = (*PLAIN_FIELDS, "layers", *HIDDEN_LAYER_KEYS)
+# What a class sees in classroom mode, besides the preset; the other settings follow the preset.
+CLASSROOM_CONTROLS = ("layers", *HIDDEN_LAYER_KEYS, "epochs", "learning_rate")
+# How a control shows a value, in its menu and so in the URL: Streamlit writes the shown label there.
+LABELS = {
+    "architecture": str.upper,
+    "dropout": "{:.0%}".format,
+    "validation_split": "{:.0%}".format,
+    "learning_rate": "{:g}".format,
+    "train_size": "{:,}".format,
+    "normalization": {"unit": "[0, 1]", "zscore": "z-score"}.get,
+}
+# The bounds of the sliders and the number box; the menus (select sliders) take any value.
+RANGES = {
+    "layers": (settings.MIN_LAYERS, settings.MAX_LAYERS),
+    "epochs": (1, 50),
+    "momentum": (0.0, 0.99),
+    "seed": (0, 2**31 - 1),
+}
+# The menus of the controls that choose among words.
+CHOICES = {
+    "architecture": settings.ARCHITECTURES,
+    "activation": settings.ACTIVATIONS,
+    "head": settings.HEADS,
+    "optimizer": settings.OPTIMIZERS,
+    "normalization": settings.NORMALIZATIONS,
+    "labels": settings.LABEL_ENCODINGS,
+}
 
 # Throughput of the 2-core classroom server while other work shares it, measured by training the
 # presets on 3,000-10,000 images (MLP 512-256: 3.7 s per 9,000 images; CNN: 10.7 s per 2,700 images;
@@ -72,6 +104,77 @@ def config_from_controls(values: dict) -> TrainConfig:
     return TrainConfig(hidden_units=hidden, **{name: values[name] for name in PLAIN_FIELDS})
 
 
+def label(name: str, value) -> str:
+    """How the control `name` shows `value`: '10%', '5,000', 'MLP', 'true'."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return LABELS.get(name, str)(value)
+
+
+def parse_label(name: str, text: str, like):
+    """The control value that `label(name, ·)` shows as `text`; `like` gives its type. ValueError if none."""
+    text = text.strip()
+    if name in CHOICES:
+        found = [option for option in CHOICES[name] if label(name, option) == text or option == text]
+        if not found:
+            raise ValueError(f"{name} cannot be {text!r}")
+        return found[0]
+    if isinstance(like, bool):
+        if text.lower() not in ("true", "false"):
+            raise ValueError(f"{name} is true or false, not {text!r}")
+        return text.lower() == "true"
+    if isinstance(like, int):
+        value = int(text.replace(",", ""))
+    else:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    low, high = RANGES.get(name, (-np.inf, np.inf))
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def link_params(preset: str, values: dict) -> dict[str, str]:
+    """The query of a link to these settings: the preset, and each control that differs from it.
+
+    Only the used layers' units count: the link stays short and reads as what the teacher changed.
+    """
+    base = controls_from_config(settings.PRESETS[preset])
+    used = ("layers", *HIDDEN_LAYER_KEYS[: int(values["layers"])])
+    names = [name for name in (*PLAIN_FIELDS, *used) if values[name] != base[name]]
+    return {"preset": preset} | {name: label(name, values[name]) for name in names}
+
+
+def controls_from_params(params: Mapping[str, str]) -> tuple[str, dict, list[str]]:
+    """Preset, control values and the names that could not be read, from a link's query.
+
+    The preset fills every control first; the link's own values then override it, one by one.
+    """
+    preset = params.get("preset")
+    preset = preset if preset in settings.PRESETS else settings.DEFAULT_PRESET
+    values = controls_from_config(settings.PRESETS[preset])
+    unreadable = []
+    for name in CONTROL_NAMES:
+        if name in params:
+            try:
+                values[name] = parse_label(name, params[name], values[name])
+            except ValueError:
+                unreadable.append(name)
+    return preset, values, unreadable
+
+
+def settings_link(page_url: str, params: dict[str, str]) -> str:
+    """`page_url` with its query replaced by `params`: the link to hand out."""
+    parts = urlsplit(page_url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), ""))
+
+
+def classroom_mode(param: str | None, before: bool) -> bool:
+    """Whether classroom mode is on: `?classroom=1` turns it on, `?classroom=0` off, else as before."""
+    if param is None:
+        return before
+    return param.strip().lower() in ("1", "true", "yes", "on")
+
+
 def macs_per_image(config: TrainConfig) -> int:
     """Multiply-accumulates of one forward pass; for Dense layers this is the number of weights."""
     macs, width = 0, 28 * 28
@@ -95,6 +198,15 @@ def estimate_seconds(config: TrainConfig) -> float:
     augment = AUGMENT_SECONDS_PER_IMAGE * images * config.epochs if config.augment else 0.0
     return float(
         STARTUP_SECONDS + compute + steps * SECONDS_PER_STEP + evaluation / MACS_PER_SECOND + augment
+    )
+
+
+def waiting_message(position: int | None) -> str:
+    """What a student whose run waits for a training slot reads, with their place in the line."""
+    place = {None: "in line", 1: "next in line"}.get(position, f"number {position} in line")
+    return (
+        f"Waiting for a free training slot: other networks are training on this server. You are {place}; "
+        "your run starts by itself as soon as a slot frees up."
     )
 
 

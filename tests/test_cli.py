@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from digitlab import board
 from digitlab.cli import EXIT_LOAD, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, main
 from digitlab.storage import DEFAULT_MODEL_PATH, save_classifier
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"]])
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["board"]])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--help"])
@@ -85,3 +86,35 @@ def test_train_then_evaluate(tmp_path, capsys):
 def test_default_model_reaches_the_promised_accuracy(capsys):
     assert main(["evaluate", "--json"]) == EXIT_OK
     assert json.loads(capsys.readouterr().out)["test_accuracy"] >= 0.985
+
+
+def test_board_list_and_clear(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path))
+    assert main(["board", "list"]) == EXIT_OK
+    assert "the class board is empty" in capsys.readouterr().out
+    board.publish("Ada", "MLP 784-64-10 relu adam · 2 epochs", 0.9512, "{}")
+    board.publish("<b>Bo</b>", "CNN 32c-64c-128-10 relu adam", 0.9871, "{}")
+    assert main(["board", "list"]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ["1.", "98.71%", "<b>Bo</b>"] and lines[1].split()[:3] == [
+        "2.",
+        "95.12%",
+        "Ada",
+    ]
+    assert main(["board", "list", "--json", "--limit", "1"]) == EXIT_OK
+    assert [json.loads(line)["nickname"] for line in capsys.readouterr().out.splitlines()] == ["<b>Bo</b>"]
+    assert main(["board", "clear"]) == EXIT_OK
+    assert "2 entries removed" in capsys.readouterr().out
+    assert board.entries() == []
+
+
+def test_board_in_an_unusable_folder_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(blocker / "data"))
+    assert main(["board", "list"]) == EXIT_LOAD
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "Traceback" not in err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["board", "wipe"])
+    assert exit_info.value.code == EXIT_USAGE

@@ -230,3 +230,69 @@ def test_report_in_percent_scales_only_the_scores():
         "f1": pytest.approx(33.333, abs=1e-3),
         "support": 982,
     }
+
+
+# Settings in a link
+
+
+def test_labels_are_what_the_menus_show():
+    assert session.label("dropout", 0.1) == "10%"
+    assert session.label("train_size", 5000) == "5,000"
+    assert session.label("learning_rate", 0.001) == "0.001"
+    assert session.label("architecture", "cnn") == "CNN"
+    assert session.label("normalization", "zscore") == "z-score"
+    assert session.label("augment", True) == "true"
+    assert session.label("epochs", 7) == "7"
+
+
+def test_a_link_holds_the_preset_and_only_what_differs_from_it():
+    values = session.controls_from_config(PRESETS["Best MLP"].replace(epochs=3, dropout=0.1))
+    assert session.link_params("Best MLP", values) == {"preset": "Best MLP", "epochs": "3", "dropout": "10%"}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"architecture": "cnn", "hidden_units": (128,), "train_size": 2000},
+        {"hidden_units": (256, 128, 32), "learning_rate": 0.0003, "validation_split": 0.15},
+        {"optimizer": "sgd", "momentum": 0.5, "augment": True, "normalization": "zscore", "seed": 42},
+        {"labels": "onehot", "head": "sigmoid", "batch_size": 512, "epochs": 1, "activation": "tanh"},
+    ],
+)
+def test_a_link_opens_with_the_settings_it_was_made_from(changes):
+    config = PRESETS["Tutorial 784-128-64-10"].replace(**changes)
+    params = session.link_params("Tutorial 784-128-64-10", session.controls_from_config(config))
+    preset, values, unreadable = session.controls_from_params(params)
+    assert (preset, unreadable) == ("Tutorial 784-128-64-10", [])
+    assert session.config_from_controls(values) == config
+
+
+def test_a_link_with_bad_values_keeps_the_presets_and_names_them():
+    params = {"preset": "No such preset", "epochs": "999", "dropout": "lots", "architecture": "rnn"}
+    params |= {"units_0": "32", "augment": "maybe", "seed": "-1"}
+    preset, values, unreadable = session.controls_from_params(params)
+    assert preset == "Quick demo"
+    assert sorted(unreadable) == ["architecture", "augment", "dropout", "epochs", "seed"]
+    assert session.config_from_controls(values) == PRESETS["Quick demo"].replace(hidden_units=(32,))
+
+
+def test_settings_link_replaces_the_query_of_the_page_url():
+    params = {"train_preset": "Best MLP", "a": "10%"}
+    link = session.settings_link("http://class:8501/train?old=1#top", params)
+    assert link == "http://class:8501/train?train_preset=Best+MLP&a=10%25"
+    assert session.settings_link("/train", {"x": "1"}) == "/train?x=1"
+
+
+@pytest.mark.parametrize(
+    ("param", "before", "on"),
+    [(None, False, False), (None, True, True), ("1", False, True), ("true", False, True), ("0", True, False)],
+)
+def test_classroom_mode_follows_the_link_else_stays(param, before, on):
+    assert session.classroom_mode(param, before) is on
+
+
+def test_a_waiting_student_reads_their_place_in_line():
+    assert "You are next in line;" in session.waiting_message(1)
+    assert "You are number 3 in line;" in session.waiting_message(3)
+    assert "You are in line;" in session.waiting_message(None)

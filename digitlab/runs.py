@@ -1,0 +1,191 @@
+"""The runs a browser session has trained, kept light enough to compare, and their exports.
+
+A `RunRecord` holds what the Compare page needs and nothing heavy: the config, the curves (every epoch,
+the per-batch curve thinned), the test metrics and the confusion matrix; never the Keras model, which
+only the session's active run keeps. A session keeps its last `MAX_RUNS` records in a plain list
+inside any mapping (Streamlit's session state in the app, a dict in the tests), so nothing here needs
+streamlit or TensorFlow.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import tempfile
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from digitlab.config import TrainConfig
+
+MAX_RUNS = 10  # per session: enough for a lesson, small enough to keep in memory for a class
+MAX_BATCH_POINTS = 300  # the per-batch curve, thinned: a 60,000-image run has thousands of batches
+HISTORY = "run_history"  # session key: the list of RunRecords, oldest first
+RECORDED = "run_recorded"  # session key: the TrainingRun last recorded, so it is recorded once
+EPOCH_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    number: int  # 1, 2, 3… in the order the session trained them
+    config: TrainConfig
+    state: str  # finished, stopped or diverged
+    epochs: list[dict]  # one dict per epoch: epoch, progress, loss, accuracy, val_loss, val_accuracy
+    batches: list[dict]  # the thinned per-batch curve: progress, loss, accuracy
+    accuracy: float  # on the 10,000 test images
+    loss: float
+    confusion: list[list[int]]  # rows: true digit, columns: predicted digit
+    seconds: float
+
+    @property
+    def name(self) -> str:
+        """'Run 2 · MLP 784-64-10 relu adam': unique within the session."""
+        return f"Run {self.number} · {self.config.label}"
+
+
+def thin(events: list[dict], max_points: int = MAX_BATCH_POINTS) -> list[dict]:
+    """At most `max_points` evenly spread events, the first and the last always kept."""
+    if len(events) <= max_points:
+        return list(events)
+    keep = [i * (len(events) - 1) // (max_points - 1) for i in range(max_points)]
+    return [events[i] for i in keep]
+
+
+def record_of(run, number: int) -> RunRecord | None:
+    """The light record of a finished `training.TrainingRun`, or None if it has no test result."""
+    result = run.result
+    if not run.done or result is None or result.evaluation is None:
+        return None
+    evaluation = result.evaluation
+    epochs = [
+        {"epoch": e["epoch"], "progress": e.get("progress"), **{k: e.get(k) for k in EPOCH_KEYS}}
+        for e in run.epoch_events
+    ]
+    batches = [
+        {"progress": e["progress"], "loss": e.get("loss"), "accuracy": e.get("accuracy")}
+        for e in thin(run.batch_events)
+    ]
+    return RunRecord(
+        number=number,
+        config=run.config,
+        state=run.state,
+        epochs=epochs,
+        batches=batches,
+        accuracy=float(evaluation.accuracy),
+        loss=float(evaluation.loss),
+        confusion=[[int(n) for n in row] for row in evaluation.confusion],
+        seconds=float(result.seconds),
+    )
+
+
+def add(history: list[RunRecord], record: RunRecord, limit: int = MAX_RUNS) -> None:
+    """Append `record`, dropping the oldest runs beyond `limit`."""
+    history.append(record)
+    del history[: max(0, len(history) - limit)]
+
+
+def record_finished(state: MutableMapping, run) -> RunRecord | None:
+    """Keep `run` in the session's history once it has ended; the new record, or None.
+
+    Every page that may be open when a run ends calls this, so the run is kept wherever the user is.
+    """
+    if run is None or not run.done or state.get(RECORDED) is run:
+        return None
+    state[RECORDED] = run
+    history = state.setdefault(HISTORY, [])
+    record = record_of(run, number=history[-1].number + 1 if history else 1)
+    if record is not None:
+        add(history, record)
+    return record
+
+
+def by_accuracy(records: list[RunRecord]) -> list[RunRecord]:
+    """Best test accuracy first; equal scores keep the order they were trained in."""
+    return sorted(records, key=lambda record: -record.accuracy)
+
+
+def summary(config: TrainConfig) -> str:
+    """'MLP 784-64-10 relu adam · lr 0.001 · 2 epochs · 5,000 images': a run's settings in one line."""
+    extras = [f"lr {config.learning_rate:g}", f"{config.epochs} epochs", f"{config.train_size:,} images"]
+    if config.dropout:
+        extras.append(f"dropout {config.dropout:.0%}")
+    if config.augment:
+        extras.append("augmented")
+    return " · ".join([config.label, *extras])
+
+
+def table_rows(records: list[RunRecord]) -> list[dict]:
+    """The Compare table as the class reads it: one row per run, best test accuracy first."""
+    return [
+        {
+            "Run": record.number,
+            "Network": record.config.label,
+            "Epochs": len(record.epochs),
+            "Learning rate": f"{record.config.learning_rate:g}",
+            "Training images": f"{record.config.train_size:,}",
+            "Test accuracy": f"{record.accuracy:.2%}",
+            "Test loss": f"{record.loss:.3f}",
+            "Time": f"{record.seconds:.0f} s",
+            "Ended": record.state,
+        }
+        for record in by_accuracy(records)
+    ]
+
+
+# Exports: the files a student downloads after a run.
+
+
+def file_stem(config: TrainConfig, number: int | None = None) -> str:
+    """'digitlab-mlp-784-64-10-relu-adam-run-2': plain ASCII letters, digits and dashes only."""
+    text = f"digitlab {config.label}" + (f" run {number}" if number is not None else "")
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def metrics_json(config: TrainConfig, history: dict, evaluation, seconds: float, state: str) -> str:
+    """The run's settings, per-epoch curves and test metrics as one JSON document."""
+    finite = {key: [v if math.isfinite(v) else None for v in values] for key, values in history.items()}
+    document = {
+        "config": config.to_dict(),
+        "state": state,
+        "seconds": round(seconds, 2),
+        "history": finite,  # a diverged run's NaN becomes null: strict JSON has no NaN
+        **evaluation.summary(),
+    }
+    return json.dumps(document, indent=1)
+
+
+def metrics_csv(history: dict, evaluation) -> str:
+    """One row per epoch (training and validation loss and accuracy), then the test result."""
+    columns = [key for key in EPOCH_KEYS if key in history]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["epoch", *columns])
+    for i in range(len(history.get("loss", []))):
+        writer.writerow([i + 1, *(history[key][i] for key in columns)])
+    test = {"loss": evaluation.loss, "accuracy": evaluation.accuracy}
+    writer.writerow(["test", *(test.get(key, "") for key in columns)])
+    return out.getvalue()
+
+
+def png_config(file_name: str) -> dict:
+    """A Plotly chart config whose toolbar holds only Plotly's own "Download plot as PNG" button.
+
+    The browser draws the PNG itself: server-side export (kaleido) needs Chrome and the internet.
+    """
+    return {
+        "displayModeBar": True,
+        "modeBarButtons": [["toImage"]],
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": file_name, "scale": 2},
+    }
+
+
+def keras_bytes(classifier) -> bytes:
+    """The trained model as the bytes of a .keras file, saved the one way digitlab saves models."""
+    from digitlab.storage import save_classifier
+
+    with tempfile.TemporaryDirectory(prefix="digitlab-export-") as folder:
+        return Path(save_classifier(classifier, Path(folder) / "model")).read_bytes()
