@@ -29,6 +29,9 @@ E2E_DIR = Path(__file__).resolve().parent
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
 SCREENSHOT_DIR = ARTIFACTS_DIR / "screenshots"
 SERVER_LOG = ARTIFACTS_DIR / "streamlit-server.log"
+# The servers started here and the tests that read the class board back share the suite's own board,
+# never the real one in var/.
+os.environ.setdefault("DIGITLAB_DATA_DIR", str(ARTIFACTS_DIR / "data"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
