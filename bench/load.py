@@ -23,15 +23,14 @@ import contextlib
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _browser import free_port, healthy, rss_mib
 from _common import machine, percentiles, result_line
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
@@ -69,12 +68,6 @@ class Tally:
     server_ms: list[float] = field(default_factory=list)  # rerun request sent → script finished
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def streamlit_server(log_path: Path, slots: int | None):
     """`streamlit run app.py` on a free localhost port; yields (url, pid), stops the process group."""
@@ -103,21 +96,6 @@ def streamlit_server(log_path: Path, slots: int | None):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=15)
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def a_stroke(rng: random.Random) -> list[tuple[float, float]]:
@@ -278,7 +256,7 @@ async def sample_server(pid: int, end: float, log_path: Path, tally: Tally) -> N
     """Memory every second; CPU and the log's length over the whole load."""
     started, cpu_before = time.monotonic(), cpu_seconds(pid)
     while time.monotonic() < end:
-        tally.rss_mb.append(rss_mb(pid))
+        tally.rss_mb.append(rss_mib(pid))
         await asyncio.sleep(1)
     seconds = time.monotonic() - started
     used = (after - before for after, before in zip(cpu_seconds(pid), cpu_before, strict=True))
@@ -370,7 +348,7 @@ def report(args, tally: Tally, log_path: Path) -> None:
         print(f"page ready after opening: p50 {p['p50']:.1f} s, max {max(tally.load_seconds):.1f} s")
     print(f"training runs: {tally.runs_started} started, {tally.runs_ended} ended")
     if tally.rss_mb:
-        print(f"server RSS: start {tally.rss_mb[0]:.0f} MB, peak {max(tally.rss_mb):.0f} MB")
+        print(f"server RSS: start {tally.rss_mb[0]:.0f} MiB, peak {max(tally.rss_mb):.0f} MiB")
     server, browsers, everything = tally.cores_used
     print(
         f"cores busy on average: server {server:.2f}, simulated students' browsers {browsers:.2f}, "

@@ -42,3 +42,13 @@ def tiny_classifier(small_mnist):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def through_the_router(monkeypatch):
+    """Every AppTest script run goes through app.py, as on the server (tests/apptest.py)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    from tests.apptest import settled_init
+
+    monkeypatch.setattr(PagesManager, "__init__", settled_init())

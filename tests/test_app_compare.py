@@ -6,35 +6,15 @@ lives in a temporary data folder.
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from digitlab import board, runs
+from tests.apptest import APP, TIMEOUT, open_page, settled_init, texts
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
-TIMEOUT = 120  # seconds per script run: the first run of a model page imports TensorFlow
-pytestmark = pytest.mark.slow
-
-
-def settled_init():
-    """PagesManager.__init__ that settles Streamlit's guess that pages/ is an old-style multipage
-    folder, as `st.navigation` does (see `through_the_router` in tests/test_app_pages.py)."""
-    original = PagesManager.__init__
-
-    def settled(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    return settled
-
-
-@pytest.fixture(autouse=True)
-def through_the_router(monkeypatch):
-    monkeypatch.setattr(PagesManager, "__init__", settled_init())
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("through_the_router")]
 
 
 @pytest.fixture(autouse=True)
@@ -43,20 +23,6 @@ def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("DIGITLAB_TEACHER_CODE", raising=False)
     return tmp_path
-
-
-def open_page(name: str, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(f"pages/{name}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(elements) -> str:
-    return " ".join(str(element.value) for element in elements)
 
 
 def train_small(at: AppTest, architecture: str = "mlp", seconds: float = 150) -> AppTest:

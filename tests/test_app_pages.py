@@ -10,78 +10,16 @@ import io
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
-from streamlit.runtime.pages_manager import PagesManager
-from streamlit.testing.v1 import AppTest
+from PIL import Image
 
 from digitlab import ui
+from tests.apptest import APP, draw, open_page, png_of_a_one, small_run, texts, train_until_done
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
-TIMEOUT = 120  # seconds per script run: the first Draw or Confusion run imports TensorFlow
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True)
-def through_the_router(monkeypatch):
-    """Run every script run through app.py, as the server does once the router has run.
-
-    AppTest makes Streamlit guess afresh on every run whether pages/ is an old-style multipage folder,
-    and then runs the page alone; `ui.through_router` would answer each of those runs with a rerun
-    (its browser test: tests/e2e/test_app_e2e.py). Settle the guess as `st.navigation` does."""
-    original = PagesManager.__init__
-
-    def settled(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", settled)
-
-
-def open_page(name: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    if name:
-        at.switch_page(f"pages/{name}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(elements) -> str:
-    return " ".join(str(element.value) for element in elements)
-
-
-def png_of_a_one() -> bytes:
-    """A vertical stroke, white on black, like a finger-drawn 1 on the 280×280 canvas."""
-    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
-    ImageDraw.Draw(image).line([(140, 40), (140, 240)], fill=(255, 255, 255, 255), width=18)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def train_until_done(at: AppTest, seconds: float = 150) -> AppTest:
-    at.button(key="train_start").click().run()
-    deadline = time.monotonic() + seconds
-    while not any(m.label == "Test accuracy" for m in at.metric):
-        assert not at.exception, at.exception
-        if at.error:
-            return at
-        assert time.monotonic() < deadline, f"training did not finish in {seconds} s"
-        time.sleep(0.5)
-        at.run()
-    return at
-
-
-def small_run(at: AppTest, **changes) -> AppTest:
-    at.select_slider(key="train_train_size").set_value(500)
-    at.slider(key="train_epochs").set_value(1)
-    for name, value in changes.items():
-        at.select_slider(key=f"train_{name}").set_value(value)
-    return at.run()
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("through_the_router")]
 
 
 # Home
@@ -171,10 +109,7 @@ def test_draw_page_invites_a_drawing_and_predicts_nothing_yet():
 
 
 def test_a_drawing_on_the_canvas_is_read():
-    at = open_page("draw")
-    data = "data:image/png;base64," + base64.b64encode(png_of_a_one()).decode()
-    at.session_state["canvas"] = {"drawing": {"raw": {"objects": [{"type": "Path"}]}, "data": data}}
-    at.run()
+    at = draw(open_page("draw"), png_of_a_one())
     assert not at.exception
     assert at.metric[0].label == "Prediction" and at.metric[0].value == "1"
     assert len(at.get("plotly_chart")) == 1  # the ten probabilities

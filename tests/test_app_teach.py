@@ -3,63 +3,22 @@
 Run through app.py (the router), as a browser would; the Teach page must be in its navigation.
 """
 
-import base64
 import io
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
-from streamlit.runtime.pages_manager import PagesManager
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from digitlab import handwriting, ui
+from tests.apptest import draw, open_page, png_of_a_one, texts
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
-TIMEOUT = 120  # seconds per script run: the first Draw run imports TensorFlow
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True)
-def through_the_router(monkeypatch):
-    """Run every script run through app.py, as the server does once the router has run (see
-    tests/test_app_pages.py)."""
-    original = PagesManager.__init__
-
-    def settled(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", settled)
-
-
-def open_page(name: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    if name:
-        at.switch_page(f"pages/{name}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(elements) -> str:
-    return " ".join(str(element.value) for element in elements)
-
-
-def png_of_a_one() -> bytes:
-    """A vertical stroke, white on black, like a finger-drawn 1 on the 280×280 canvas."""
-    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
-    ImageDraw.Draw(image).line([(140, 40), (140, 240)], fill=(255, 255, 255, 255), width=18)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("through_the_router")]
 
 
 def draw_a_one(at: AppTest) -> AppTest:
-    data = "data:image/png;base64," + base64.b64encode(png_of_a_one()).decode()
-    at.session_state["canvas"] = {"drawing": {"raw": {"objects": [{"type": "Path"}]}, "data": data}}
-    at.run()
+    at = draw(at, png_of_a_one())
     assert not at.exception, at.exception
     return at
 

@@ -6,7 +6,6 @@ SVG, an EPS and an empty file. The core must answer each with an ImageError or N
 message is for the student) or a reading; the Draw page must show that message and keep working.
 """
 
-import base64
 import io
 import time
 from pathlib import Path
@@ -14,14 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from digitlab import preprocess
 from digitlab.preprocess import ImageError, NothingToRead, canvas_to_input, open_image
+from tests.apptest import APP, TIMEOUT, draw, texts
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT = 120  # seconds per script run: the first Draw run imports TensorFlow
 CONFIG = Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml"
 
 
@@ -122,29 +119,8 @@ def test_the_upload_limit_is_kept():
 # The Draw page, through Streamlit's AppTest
 
 
-@pytest.fixture
-def through_the_router(monkeypatch):
-    """Run every script run through app.py, as the server does once the router has run.
-
-    AppTest makes Streamlit guess afresh on every run whether pages/ is an old-style multipage folder,
-    and then runs the page alone; settle the guess as `st.navigation` does (see test_app_pages.py)."""
-    original = PagesManager.__init__
-
-    def settled(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", settled)
-
-
-def texts(elements) -> str:
-    return " ".join(str(element.value) for element in elements)
-
-
 def draw_on_canvas(at: AppTest) -> AppTest:
-    data = "data:image/png;base64," + base64.b64encode(encode(a_one(mode="RGBA"))).decode()
-    at.session_state["canvas"] = {"drawing": {"raw": {"objects": [{"type": "Path"}]}, "data": data}}
-    return at.run()
+    return draw(at, encode(a_one(mode="RGBA")))
 
 
 @pytest.mark.slow

@@ -5,24 +5,11 @@ the cached dataset, the default model and the training slots, and nothing else.
 """
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
-from test_app_pages import open_page, small_run, texts, train_until_done
 
 from digitlab import ui
+from tests.apptest import open_page, small_run, texts, train_until_done
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True)
-def through_the_router(monkeypatch):
-    """Run every script run through app.py, as the server does (see test_app_pages.py)."""
-    original = PagesManager.__init__
-
-    def settled(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", settled)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("through_the_router")]
 
 
 def test_one_students_training_stays_in_their_session():

@@ -2,25 +2,12 @@
 
 import keras
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
-from test_app_pages import APP, TIMEOUT
 
 from digitlab import ui
+from tests.apptest import APP, TIMEOUT
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True)
-def through_the_router(monkeypatch):
-    """Run every script run through app.py, as the server does (see test_app_pages.py)."""
-    original = PagesManager.__init__
-
-    def settled(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", settled)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("through_the_router")]
 
 
 def test_script_runs_no_longer_clear_tensorflows_caches():
