@@ -23,6 +23,8 @@ LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0,
 BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 TRAIN_SIZES = (500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000)
 UNIT_CHOICES = (8, 16, 32, 50, 64, 100, 128, 150, 256, 512, 1024)
+RUN_OVERHEAD_BYTES = 64 * 2**20  # TensorFlow's state for one run, rounded up from bench/memory.py
+MEMORY_SHARE = 0.5  # a run may take at most half of the memory left: other students train and draw too
 HIDDEN_LAYER_KEYS = tuple(f"units_{i}" for i in range(MAX_LAYERS))
 # Every TrainConfig field a control sets directly (hidden_units comes from "layers" and units_0..4).
 PLAIN_FIELDS = (
@@ -185,6 +187,60 @@ def macs_per_image(config: TrainConfig) -> int:
         macs += width * units
         width = units
     return macs
+
+
+def parameter_count(config: TrainConfig) -> int:
+    """Weights and biases of the network `model.build_model` makes from `config`."""
+    count, width = 0, 28 * 28
+    if config.architecture == "cnn":  # 3×3 convolutions of 32 then 64 filters, each 2×2 pooled
+        count += (9 * 1 + 1) * 32 + (9 * 32 + 1) * 64
+        width = 7 * 7 * 64
+    for units in (*config.hidden_units, 10):
+        count += (width + 1) * units
+        width = units
+    return count
+
+
+def estimate_memory_bytes(config: TrainConfig) -> int:
+    """A generous forecast of what a run adds to the server's memory while it trains.
+
+    Weights, gradients and two optimizer slots per weight; the training images as float32 (an upper
+    bound: they are kept as bytes); each batch's activations, kept for the backward pass; and
+    RUN_OVERHEAD_BYTES for TensorFlow's own state (bench/memory.py measures about 48 MiB per run).
+    """
+    activations_per_image = 28 * 28 + sum(config.hidden_units) + 10
+    if config.architecture == "cnn":
+        activations_per_image += 28 * 28 * 32 + 14 * 14 * 32 + 14 * 14 * 64 + 7 * 7 * 64
+    return int(
+        4 * 4 * parameter_count(config)
+        + 4 * 28 * 28 * config.train_size
+        + 4 * 3 * activations_per_image * config.batch_size
+        + RUN_OVERHEAD_BYTES
+    )
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the server can still use (Linux's MemAvailable), or None where that cannot be read."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def memory_warning(config: TrainConfig, available: int | None) -> str | None:
+    """A warning for a run that might not fit in the memory the server has left, or None."""
+    need = estimate_memory_bytes(config)
+    if available is None or need <= MEMORY_SHARE * available:
+        return None
+    return (
+        f"This run needs about {need / 2**20:,.0f} MB of memory and the server has "
+        f"{available / 2**20:,.0f} MB free, shared with the class: it may not fit. Use fewer training "
+        "images, smaller layers or smaller batches."
+    )
 
 
 def estimate_seconds(config: TrainConfig) -> float:

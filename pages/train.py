@@ -315,6 +315,9 @@ if controls.button(
     st.rerun()  # lock the settings and start polling
 if controls.button("Stop", icon=":material/stop:", key="train_stop", disabled=not busy):
     run.stop()
+free_memory = session.available_memory_bytes()
+if train_config is not None and (warning := session.memory_warning(train_config, free_memory)):
+    controls.warning(warning, icon=":material/memory:")
 if train_config is not None and (warning := session.long_run_warning(train_config)):
     controls.warning(warning, icon=":material/schedule:")
 elif train_config is not None:

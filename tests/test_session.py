@@ -296,3 +296,31 @@ def test_a_waiting_student_reads_their_place_in_line():
     assert "You are next in line;" in session.waiting_message(1)
     assert "You are number 3 in line;" in session.waiting_message(3)
     assert "You are in line;" in session.waiting_message(None)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [TrainConfig(hidden_units=(128, 64)), TrainConfig(architecture="cnn", hidden_units=(128,))],
+    ids=["mlp", "cnn"],
+)
+def test_the_parameter_count_is_the_models_own(config):
+    from digitlab.model import build_model
+
+    assert session.parameter_count(config) == build_model(config, {"mean": 0.0, "std": 1.0}).count_params()
+
+
+def test_a_run_that_may_not_fit_in_memory_is_warned_about():
+    small = TrainConfig(hidden_units=(64,), train_size=5_000)
+    large = TrainConfig(hidden_units=(1024,) * 5, train_size=60_000, batch_size=1024)
+    assert session.estimate_memory_bytes(small) < session.estimate_memory_bytes(large)
+    need = session.estimate_memory_bytes(large)
+    assert session.memory_warning(large, available=None) is None  # unknown: no guess
+    assert session.memory_warning(large, available=4 * need) is None
+    warning = session.memory_warning(large, available=need)
+    assert warning is not None and "may not fit" in warning
+    assert f"{need / 2**20:,.0f} MB" in warning
+
+
+def test_the_servers_free_memory_is_read_on_linux():
+    free = session.available_memory_bytes()
+    assert free is None or free > 0
