@@ -259,3 +259,18 @@ def page(request, browser, warm_app):
 def console_errors(request, page) -> list[str]:
     """The browser errors logged so far by this test's page (live list): `assert not console_errors`."""
     return request.node.stash[CONSOLE_KEY]
+
+
+@pytest.fixture
+def train_page(page):
+    """The page; at the end, a run still training is stopped so it does not hold the server's slot."""
+    from playwright.sync_api import expect
+
+    yield page
+    try:
+        stop = page.locator(".st-key-train_stop button")
+        if stop.count() and stop.is_enabled():
+            stop.click()
+            expect(page.locator(".st-key-train_start button")).to_be_enabled(timeout=60_000)
+    except Exception as error:  # the test's own failure matters more than this clean-up
+        print(f"could not stop the training run: {error}")

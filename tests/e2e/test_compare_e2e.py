@@ -9,7 +9,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from digitlab import board
@@ -26,19 +25,6 @@ TRACES = """(key) => {
   const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
   return gd && gd._fullData ? gd._fullData.map(t => [t.name, t.x.length]) : null;
 }"""
-
-
-@pytest.fixture
-def session_page(page: Page):
-    """The page; a run still training at the end is stopped so it does not hold the server's slot."""
-    yield page
-    try:
-        stop = page.locator(STOP)
-        if stop.count() and stop.is_enabled():
-            stop.click()
-            expect(page.locator(START)).to_be_enabled(timeout=60_000)
-    except Exception as error:  # the test's own failure matters more than this clean-up
-        print(f"could not stop the training run: {error}")
 
 
 def train(page: Page) -> None:
@@ -62,8 +48,8 @@ def percent_cells(page: Page, table) -> list[float]:
     return [float(text.rstrip("%")) for text in table.locator("td").all_inner_texts() if text.endswith("%")]
 
 
-def test_an_mlp_and_a_cnn_are_compared_and_one_is_published(session_page, base_url, console_errors):
-    page = session_page
+def test_an_mlp_and_a_cnn_are_compared_and_one_is_published(train_page, base_url, console_errors):
+    page = train_page
     goto(page, base_url, "/train")
     train(page)
     save_screenshot(page, "train-exports")

@@ -10,7 +10,6 @@ time, so every test here stops its run before it ends, pass or fail (`train_page
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import (
@@ -47,19 +46,6 @@ RECORD_CURVE = f"""() => {{
     if (n >= 0 && states[states.length - 1] !== n) states.push(n);
   }}, 50);
 }}"""
-
-
-@pytest.fixture
-def train_page(page: Page):
-    """The page; at the end, a run still training is stopped so it does not hold the server's slot."""
-    yield page
-    try:
-        stop = page.locator(STOP)
-        if stop.count() and stop.is_enabled():
-            stop.click()
-            expect(page.locator(START)).to_be_enabled(timeout=60_000)
-    except Exception as error:  # the test's own failure matters more than this clean-up
-        print(f"could not stop the training run: {error}")
 
 
 def progress_text(page: Page) -> str:
