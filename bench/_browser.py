@@ -85,24 +85,25 @@ def tensorflow_loaded(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def streamlit_server():
-    """`streamlit run app.py` on a free port; yields (url, process, seconds until healthy)."""
+def streamlit_server(log_path: Path = SERVER_LOG, env: dict[str, str] | None = None):
+    """`streamlit run app.py` on a free localhost port, with `env` added to this process's environment;
+    yields (url, process, seconds until healthy) and stops the server's process group afterwards."""
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
     command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    command += ["--server.fileWatcherType", "none"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    SERVER_LOG.parent.mkdir(parents=True, exist_ok=True)
+    command += ["--server.fileWatcherType", "none", "--server.address", "127.0.0.1"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    with SERVER_LOG.open("w") as log:
+    with log_path.open("w") as log:
         process = subprocess.Popen(
             command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
-    url = f"http://localhost:{port}"
+    url = f"http://127.0.0.1:{port}"
     try:
         while not healthy(url):
             if process.poll() is not None or time.perf_counter() - started > START_TIMEOUT_S:
-                raise RuntimeError(f"streamlit did not come up; see {SERVER_LOG}")
+                raise RuntimeError(f"streamlit did not come up; see {log_path}")
             time.sleep(0.05)
         yield url, process, time.perf_counter() - started
     finally:

@@ -22,15 +22,12 @@ import asyncio
 import contextlib
 import os
 import random
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _browser import free_port, healthy, rss_mib
+from _browser import rss_mib, streamlit_server
 from _common import machine, percentiles, result_line
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
@@ -66,36 +63,6 @@ class Tally:
     cores_used: tuple[float, ...] = (0.0, 0.0, 0.0)  # by the server, the browsers, the whole machine
     load_seconds: list[float] = field(default_factory=list)  # page opened → page usable, per student
     server_ms: list[float] = field(default_factory=list)  # rerun request sent → script finished
-
-
-@contextlib.contextmanager
-def streamlit_server(log_path: Path, slots: int | None):
-    """`streamlit run app.py` on a free localhost port; yields (url, pid), stops the process group."""
-    port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port)]
-    command += ["--server.address", "127.0.0.1"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    if slots:
-        env["DIGITLAB_TRAINING_SLOTS"] = str(slots)
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start; see {log_path}")
-            time.sleep(0.3)
-        yield url, process.pid
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
 
 
 def a_stroke(rng: random.Random) -> list[tuple[float, float]]:
@@ -381,7 +348,9 @@ def main() -> None:
     args.trainers = min(max(args.trainers, 0), 10)
     args.duration = min(max(args.duration, 5), 600)
     log_path = Path(tempfile.gettempdir()) / f"digitlab-load-{os.getpid()}.log"
-    with streamlit_server(log_path, args.slots) as (url, pid):
+    env = {"DIGITLAB_TRAINING_SLOTS": str(args.slots)} if args.slots else None
+    with streamlit_server(log_path, env) as (url, server, _):
+        pid = server.pid
         tally = asyncio.run(drive(url, pid, log_path, args))
     report(args, tally, log_path)
     print(f"server log: {log_path}")
