@@ -3,8 +3,11 @@
 One SQLite file in the data folder (env DIGITLAB_DATA_DIR, default <repo>/var/) holds it for the whole
 server. A whole class may press Publish in the same second, so every operation opens its own
 connection (a connection is not safe to share between the server's threads), the journal is in WAL
-mode (readers never wait for the writer) and a writer waits up to BUSY_TIMEOUT_S for the lock instead
-of failing. Values always travel as query parameters, never inside the SQL text.
+mode (readers never wait for the writer) and a writer takes the write lock first (BEGIN IMMEDIATE),
+waiting up to BUSY_TIMEOUT_S for it instead of failing. The file is switched to WAL and given its
+table once per process, one thread at a time: connections converting a new file together can
+deadlock, and SQLite then fails one of them at once without waiting. Values always travel as query
+parameters, never inside the SQL text.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import contextlib
 import hmac
 import os
 import sqlite3
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,18 +58,48 @@ def board_path() -> Path:
     return Path(os.environ.get("DIGITLAB_DATA_DIR") or DEFAULT_DATA_DIR) / FILE_NAME
 
 
+_prepared: set[Path] = set()
+_prepare_lock = threading.Lock()
+
+
+def _prepare(path: Path) -> None:
+    """Create the file in WAL mode with its table, once per process; retried while another process
+    holds the new file."""
+    with _prepare_lock:
+        if path in _prepared and path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                with contextlib.closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)) as connection:
+                    connection.execute("PRAGMA journal_mode = WAL")
+                    connection.execute(SCHEMA)
+                    connection.commit()
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        _prepared.add(path)
+
+
 @contextlib.contextmanager
-def connect(path: Path | None = None):
-    """One connection for one operation, committed on success and always closed."""
+def connect(path: Path | None = None, write: bool = False):
+    """One connection for one operation, committed on success, rolled back on an exception and always
+    closed. A writer holds the write lock from its first statement."""
     path = Path(path or board_path())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    _prepare(path)
+    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:
         connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute(SCHEMA)
-        with connection:  # a transaction: commit, or roll back on an exception
+        connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
             yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
     finally:
         connection.close()
 
@@ -85,7 +120,7 @@ def publish(nickname: str, summary: str, accuracy: float, config: str, path: Pat
     nickname = clean_nickname(nickname)
     if not 0.0 <= accuracy <= 1.0:
         raise BoardError(f"A test accuracy is between 0 and 1, not {accuracy!r}.")
-    with connect(path) as db:
+    with connect(path, write=True) as db:
         cursor = db.execute(
             "INSERT INTO entries (nickname, summary, accuracy, config) VALUES (?, ?, ?, ?)",
             (nickname, summary, float(accuracy), config),
@@ -110,7 +145,7 @@ def entries(limit: int = 100, path: Path | None = None) -> list[Entry]:
 
 def clear(path: Path | None = None) -> int:
     """Empty the board; how many entries were removed."""
-    with connect(path) as db:
+    with connect(path, write=True) as db:
         return db.execute("DELETE FROM entries").rowcount
 
 
