@@ -5,14 +5,15 @@ A Streamlit server on a free port and Debian Chromium (Playwright); the Quick de
 whole seconds the page shows measure it to a few percent. Two ways, alternated
 `--repeats` times so machine noise hits both alike:
   watched    Start, then stay on the Train page until the results show: the page redraws both live
-             charts twice a second. A recorder in the page notes every change of the per-batch
-             loss trace (Plotly's own `gd._fullData`) every 20 ms.
+             charts (SVG pictures, live_charts.py) 2.5 times a second. A recorder in the page notes
+             every change of the loss picture's per-batch curve (data-batch-points and
+             data-last-progress on its <svg>) every 20 ms.
   unwatched  Start, then go to Home in the same session (no charts drawn) and come back to Train
              once the run is surely over.
 Both read the run's own "Training time" (train(): split, build and fit; shown in whole seconds).
 Prints the watched/unwatched ratio of medians
 (goal ≤ 1.10), the redraws per second seen in the browser (goal ≥ 2) and the most points the
-per-batch trace ever held (capped by charts.training_curves). For the watched runs it also prints
+per-batch curve ever held (capped by live_charts.live_curves_svg). For the watched runs it also prints
 the CPU seconds the server and the browser (on this same machine) used meanwhile: a classroom's
 browsers run on the pupils' own devices, so only the server's share would slow training there.
 
@@ -47,12 +48,11 @@ RECORD_REDRAWS = """() => {
   window.__maxPoints = 0;
   let last = null;
   window.__recorder = setInterval(() => {
-    const gd = document.querySelector('.st-key-train_loss_curve .js-plotly-plot');
-    const trace = gd && gd._fullData && gd._fullData.find(t => t.name === 'Training, each batch');
-    if (!trace) return;
-    const state = trace.x.length + ':' + trace.x[trace.x.length - 1];
+    const svg = document.querySelector('.st-key-train_loss_live svg[data-batch-points]');
+    if (!svg) return;
+    const state = svg.dataset.batchPoints + ':' + svg.dataset.lastProgress;
     if (state !== last) { window.__redraws.push(performance.now()); last = state; }
-    window.__maxPoints = Math.max(window.__maxPoints, trace.x.length);
+    window.__maxPoints = Math.max(window.__maxPoints, Number(svg.dataset.batchPoints));
   }, 20);
 }"""
 

@@ -126,7 +126,8 @@ def _series(events: list[dict], x_of, key: str) -> tuple[list, list]:
     return [x for x, _ in points], [y for _, y in points]
 
 
-def _epoch_x(event: dict) -> float:
+def epoch_x(event: dict) -> float:
+    """Where an epoch event sits on the x axis, in epochs."""
     # "epoch" counts epochs completed (1 after the first), matching the batches' fractional "progress".
     return event["progress"] if event.get("progress") is not None else event["epoch"]
 
@@ -160,7 +161,7 @@ def training_curves(
         (metric, "Training, end of epoch", BLUE, "circle", "solid"),
         (f"val_{metric}", "Validation", VERMILLION, "diamond", "dash"),
     ):
-        ex, ey = _series(epoch_events, _epoch_x, key)
+        ex, ey = _series(epoch_events, epoch_x, key)
         if ex:
             fig.add_scatter(
                 x=ex,
@@ -183,7 +184,7 @@ def compare_curves(runs: list[tuple[str, list[dict]]], metric: str) -> go.Figure
     for i, (name, events) in enumerate(runs):
         has_val = any(event.get(f"val_{metric}") is not None for event in events)
         what = "validation" if has_val else "training"
-        xs, ys = _series(events, _epoch_x, f"val_{metric}" if has_val else metric)
+        xs, ys = _series(events, epoch_x, f"val_{metric}" if has_val else metric)
         fig.add_scatter(
             x=xs,
             y=ys,

@@ -11,7 +11,7 @@ import functools
 
 import streamlit as st
 
-from digitlab import charts, config, data, runs, session, ui
+from digitlab import charts, config, data, live_charts, runs, session, ui
 from digitlab.training import TrainingRun
 
 # Each control's label and help text, by the name session.py gives it.
@@ -176,8 +176,17 @@ def live_view(run: TrainingRun, polling: bool) -> None:
     fraction, text = session.progress_summary(latest, run.state)
     if run.stop_event.is_set() and not run.done:
         text += " · stopping after this batch…"
+    if polling:
+        ui.still_progress_bars()
     st.progress(fraction, text=text)
     for column, metric in zip(st.columns(2), charts.METRICS, strict=True):
+        if polling:  # a light picture while it changes; hover and zoom once it has ended
+            picture = live_charts.live_curves_svg(
+                run.batch_events, run.epoch_events, metric, run.config.epochs
+            )
+            with column:
+                ui.show_svg(picture, key=f"train_{metric}_live")
+            continue
         figure = charts.training_curves(run.batch_events, run.epoch_events, metric)
         png = runs.png_config(f"{runs.file_stem(run.config)}-{metric}")
         column.plotly_chart(figure, theme=None, key=f"train_{metric}_curve", config=png)

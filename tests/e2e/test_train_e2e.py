@@ -25,13 +25,15 @@ from tests.e2e.helpers import (
 START = ".st-key-train_start button"
 STOP = ".st-key-train_stop button"
 PROGRESS = '[data-testid="stProgress"]'
-LOSS_CURVE = ".st-key-train_loss_curve .js-plotly-plot"
 RUN_MS = 180_000  # generous: the first run on a fresh server imports TensorFlow first
 POSITION = re.compile(r"epoch (\d+)/(\d+) · step (\d+)/(\d+)", re.IGNORECASE)
 LONG_EPOCHS = 50  # the slider's maximum: a run that is surely still going when the test acts
 
-# Points in the per-batch loss trace; -1 while the chart is not on the page.
+# Points in the per-batch loss curve: the live picture's while the run trains, then the Plotly trace's;
+# -1 while neither is on the page.
 CURVE_POINTS = """() => {
+  const live = document.querySelector('.st-key-train_loss_live svg[data-batch-points]');
+  if (live) return Number(live.dataset.batchPoints);
   const gd = document.querySelector('.st-key-train_loss_curve .js-plotly-plot');
   if (!gd || !gd._fullData) return -1;
   const trace = gd._fullData.find(t => t.name === 'Training, each batch');
