@@ -48,7 +48,7 @@ RECORD_REDRAWS = """() => {
   window.__maxPoints = 0;
   let last = null;
   window.__recorder = setInterval(() => {
-    const svg = document.querySelector('.st-key-train_loss_live svg[data-batch-points]');
+    const svg = document.querySelector('.st-key-train_live svg[data-metric=loss]');
     if (!svg) return;
     const state = svg.dataset.batchPoints + ':' + svg.dataset.lastProgress;
     if (state !== last) { window.__redraws.push(performance.now()); last = state; }

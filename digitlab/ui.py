@@ -100,25 +100,22 @@ def import_tensorflow() -> None:
         _TENSORFLOW_READY.set()
 
 
-# A progress bar glides to each new value; polled two or three times a second, that animation alone kept a
-# watching browser drawing continuously, twice the CPU of the rest of the live view (bench/live_curves.py).
-STILL_PROGRESS_BARS = '<style>[data-testid="stProgress"] * { transition: none !important; }</style>'
-
-
-def still_progress_bars() -> None:
-    """Progress bars on this page jump to each new value instead of gliding (cheaper when polled)."""
-    st.html(STILL_PROGRESS_BARS)
-
-
-# A component, not st.html, whose sanitiser removes SVG; nor st.image, which the browser must decode anew.
-_svg_picture = st.components.v2.component(
-    "digitlab.svg_picture", js=(data.ASSETS_DIR / "svg_picture.js").read_text(), isolate_styles=False
+# The live view's pictures. A component, not st.html, whose sanitiser removes SVG, nor st.image, which the
+# browser must decode anew. Its style stops progress bars gliding to each new value while it is on the
+# page: polled two or three times a second, that animation alone kept a watching browser drawing
+# continuously, twice the CPU of the rest of the live view (measured while building bench/live_curves.py).
+_live_pictures = st.components.v2.component(
+    "digitlab.live_pictures",
+    js=(data.ASSETS_DIR / "live_pictures.js").read_text(),
+    # The newline makes Streamlit read it as CSS: on one line, "[" and "*" would make it a file glob.
+    css="[data-testid='stProgress'] * {\n  transition: none !important;\n}\n",
+    isolate_styles=False,
 )
 
 
-def show_svg(svg: str, key: str) -> None:
-    """Show an SVG picture we drew (never user text), full width; redrawing it costs the browser little."""
-    _svg_picture(key=key, data=svg, width="stretch")
+def show_live_pictures(pictures: list[str], key: str) -> None:
+    """SVG pictures we drew (never user text) side by side, wrapping on a narrow screen; cheap to redraw."""
+    _live_pictures(key=key, data=pictures, width="stretch")
 
 
 def keep_keras_state(free_memory: bool = True) -> None:

@@ -176,20 +176,17 @@ def live_view(run: TrainingRun, polling: bool) -> None:
     fraction, text = session.progress_summary(latest, run.state)
     if run.stop_event.is_set() and not run.done:
         text += " · stopping after this batch…"
-    if polling:
-        ui.still_progress_bars()
     st.progress(fraction, text=text)
-    for column, metric in zip(st.columns(2), charts.METRICS, strict=True):
-        if polling:  # a light picture while it changes; hover and zoom once it has ended
-            picture = live_charts.live_curves_svg(
-                run.batch_events, run.epoch_events, metric, run.config.epochs
-            )
-            with column:
-                ui.show_svg(picture, key=f"train_{metric}_live")
-            continue
-        figure = charts.training_curves(run.batch_events, run.epoch_events, metric)
-        png = runs.png_config(f"{runs.file_stem(run.config)}-{metric}")
-        column.plotly_chart(figure, theme=None, key=f"train_{metric}_curve", config=png)
+    if polling:  # light pictures while they change; hover and zoom once the run has ended
+        events, epochs = (run.batch_events, run.epoch_events), run.config.epochs
+        ui.show_live_pictures(
+            [live_charts.live_curves_svg(*events, m, epochs) for m in charts.METRICS], "train_live"
+        )
+    else:
+        for column, metric in zip(st.columns(2), charts.METRICS, strict=True):
+            figure = charts.training_curves(run.batch_events, run.epoch_events, metric)
+            png = runs.png_config(f"{runs.file_stem(run.config)}-{metric}")
+            column.plotly_chart(figure, theme=None, key=f"train_{metric}_curve", config=png)
     if polling and run.done:
         st.rerun()  # once: the whole page shows the results and stops polling
 

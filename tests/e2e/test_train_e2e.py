@@ -32,7 +32,7 @@ LONG_EPOCHS = 50  # the slider's maximum: a run that is surely still going when 
 # Points in the per-batch loss curve: the live picture's while the run trains, then the Plotly trace's;
 # -1 while neither is on the page.
 CURVE_POINTS = """() => {
-  const live = document.querySelector('.st-key-train_loss_live svg[data-batch-points]');
+  const live = document.querySelector('.st-key-train_live svg[data-metric=loss]');
   if (live) return Number(live.dataset.batchPoints);
   const gd = document.querySelector('.st-key-train_loss_curve .js-plotly-plot');
   if (!gd || !gd._fullData) return -1;
