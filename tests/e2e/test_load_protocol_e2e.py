@@ -1,0 +1,35 @@
+"""The classroom load test's protocol client (bench/_protocol.py) against a real server, no browser.
+
+Two simulated pupils draw for 10 s while one trains: every stroke must come back with a new prediction
+(a wrong canvas message would get "Nothing to read yet" instead), with no exception, no lost session and
+no traceback in the server's log; the trainer's Start must start runs that end with their results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import load  # noqa: E402
+from _browser import streamlit_server  # noqa: E402
+
+SECONDS = 10
+
+
+def test_protocol_students_get_a_prediction_for_every_stroke(tmp_path):
+    args = argparse.Namespace(students=2, trainers=1, duration=SECONDS, client="protocol")
+    log_path = tmp_path / "server.log"
+    with streamlit_server(log_path) as (url, server, _):
+        tally = asyncio.run(load.drive_protocol(url, server.pid, log_path, args))
+    assert tally.errors == []
+    assert tally.lost_sessions == set()
+    # One stroke a second each, less the odd second a Clear takes: most of 2 × 10 strokes are answered.
+    assert len(tally.latencies_ms) >= 2 * SECONDS * 3 // 4
+    assert all(0 < ms < load.PREDICTION_TIMEOUT_MS for ms in tally.latencies_ms)
+    assert tally.runs_started >= 1 and tally.runs_ended >= 1
+    assert load.server_tracebacks(log_path, tally.log_length) == []
