@@ -166,6 +166,10 @@ class Session:
         self.runs: collections.deque[Run] = collections.deque(maxlen=KEPT_RUNS)
         self.problems: list[str] = []  # exceptions shown, page not found, script errors
         self.server_ms: list[float] = []  # each rerun request → the script finished message
+        # Images that were gone (404) when their download was answered, after this session had already
+        # asked for a newer run: Streamlit drops a replaced image, and a browser shows the newer one.
+        self.replaced_media: list[str] = []
+        self.reruns_sent = 0
         self.lost = False
         self._run: Run | None = None
         self._seen: set[str] = set()  # widget ids drawn by the current run
@@ -237,6 +241,7 @@ class Session:
         request.context_info.CopyFrom(self.context)
         sent = time.perf_counter()
         self._asked.append(sent)
+        self.reruns_sent += 1
         try:
             await self._socket.send(message.SerializeToString())
         except ConnectionClosed as error:
@@ -335,6 +340,7 @@ class Session:
     async def _get(self, path: str) -> None:
         """One HTTP/1.1 GET on a connection of its own (a browser would reuse a few: a little less work)."""
         address = urllib.parse.urlsplit(self.base_url)
+        reruns_before = self.reruns_sent
         try:
             async with asyncio.timeout(MEDIA_TIMEOUT_S):
                 reader, writer = await asyncio.open_connection(address.hostname, address.port)
@@ -347,7 +353,9 @@ class Session:
                     writer.close()
         except (OSError, TimeoutError) as error:
             status = f"failed: {type(error).__name__}: {error}"
-        if status.split()[1:2] != ["200"]:
+        if status.split()[1:2] == ["404"] and self.reruns_sent > reruns_before:
+            self.replaced_media.append(path)
+        elif status.split()[1:2] != ["200"]:
             self.problems.append(f"{path}: {status}")
 
     def _from_cache(self, reference: ForwardMsg) -> ForwardMsg:

@@ -74,6 +74,7 @@ class Tally:
     cores_used: tuple[float, ...] = (0.0, 0.0, 0.0)  # by the server, the browsers, the whole machine
     load_seconds: list[float] = field(default_factory=list)  # page opened → page usable, per student
     server_ms: list[float] = field(default_factory=list)  # rerun request sent → script finished
+    replaced_media: int = 0  # images gone when loaded, after a newer run was asked for (not errors)
     added_ms: float = 0.0  # what a pupil waits on top of the measured latency (the protocol's debounce)
 
 
@@ -328,6 +329,7 @@ async def drive_protocol(url: str, pid: int, log_path: Path, args) -> Tally:
                 tally.lost_sessions.add(i)
             tally.errors += [f"{role} {i}: {problem}" for problem in session.problems]
             tally.server_ms += session.server_ms
+            tally.replaced_media += len(session.replaced_media)
             await session.close()
     return tally
 
@@ -485,6 +487,11 @@ def report(args, tally: Tally, log_path: Path) -> None:
     if tally.latencies_ms:  # what a class costs the server, whatever the clients cost this machine
         per_stroke = 1000 * server * args.duration / len(tally.latencies_ms)
         print(f"server CPU per stroke (training included): {per_stroke:.0f} ms")
+    if args.client == "protocol":
+        print(
+            f"images already replaced by a newer drawing when their download was answered: "
+            f"{tally.replaced_media} (not errors: a browser shows the newer one)"
+        )
     print(f"sessions lost: {len(tally.lost_sessions)}; errors: {len(tally.errors)}")
     for error in tally.errors[:15]:
         print(f"  {error}")
