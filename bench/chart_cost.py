@@ -1,8 +1,9 @@
 """What one live redraw of the Train page's charts costs the server and the network.
 
-Builds both live figures (`charts.training_curves`, loss and accuracy) from the events of runs of
-several lengths and serialises them to JSON, as `st.plotly_chart` does for every redraw (twice a
-second per watching browser). Prints the milliseconds (median of `--repeats`) and the bytes sent.
+Draws both live pictures (`live_charts.live_curves_svg`, loss and accuracy: what the page sends about
+2.5 times a second while a run trains) and both Plotly figures (`charts.training_curves`, serialised
+to JSON as `st.plotly_chart` does: what the page shows once the run ends) from the events of runs of
+several lengths. Prints the milliseconds (median of `--repeats`) and the bytes sent.
 `--charts FILE` loads another version of charts.py instead, to compare before and after a change.
 
     python bench/chart_cost.py [--charts path/to/charts.py] [--repeats 20]
@@ -51,8 +52,25 @@ def run_events(epochs: int) -> tuple[list[dict], list[dict]]:
     return batches, ends
 
 
-def redraw(charts, batches, ends) -> int:
+def plotly_redraw(charts, batches, ends, epochs: int) -> int:
     return sum(len(charts.training_curves(batches, ends, m).to_json()) for m in charts.METRICS)
+
+
+def live_redraw(charts, batches, ends, epochs: int) -> int:
+    """The pictures the Train page sends while a run trains (live_charts.py): what is drawn twice a second."""
+    from digitlab import live_charts
+
+    return sum(len(live_charts.live_curves_svg(batches, ends, m, epochs)) for m in charts.METRICS)
+
+
+def median_ms(draw, *args, repeats: int) -> tuple[float, int]:
+    size = draw(*args)  # warm-up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        draw(*args)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), size
 
 
 def main() -> None:
@@ -66,17 +84,12 @@ def main() -> None:
 
     print(f"machine: {machine()}")
     print(f"charts: {args.charts or 'digitlab.charts'}")
-    print(f"{'run':>10} {'events':>8} {'redraw ms':>10} {'bytes sent':>11}")
+    print(f"{'run':>10} {'events':>8} {'chart':>14} {'redraw ms':>10} {'bytes sent':>11}")
     for epochs in RUN_EPOCHS:
         batches, ends = run_events(epochs)
-        size = redraw(charts, batches, ends)  # warm-up
-        times = []
-        for _ in range(args.repeats):
-            started = time.perf_counter()
-            redraw(charts, batches, ends)
-            times.append((time.perf_counter() - started) * 1000)
-        ms = statistics.median(times)
-        print(f"{epochs:>4} epochs {len(batches):>8} {ms:10.1f} {size:11,}")
+        for name, draw in (("Plotly, at end", plotly_redraw), ("live SVG", live_redraw)):
+            ms, size = median_ms(draw, charts, batches, ends, epochs, repeats=args.repeats)
+            print(f"{epochs:>4} epochs {len(batches):>8} {name:>14} {ms:10.1f} {size:11,}")
     print(result_line("live charts: one redraw of a 50-epoch run", f"{ms:.1f} ms, {size:,} bytes"))
 
 

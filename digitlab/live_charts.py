@@ -65,10 +65,11 @@ def value_range(values: np.ndarray, metric: str) -> tuple[float, float]:
 
 def series(batch_events: list[dict], epoch_events: list[dict], metric: str, max_points: int = 300):
     """The three curves as (x, y) arrays: per batch (at most `max_points`), end of epoch, validation."""
-    batches = [(e["progress"], e[metric]) for e in batch_events if e.get(metric) is not None]
-    xs, ys = (np.array(v, dtype=float) for v in zip(*batches, strict=True)) if batches else ([], [])
-    xs, ys = thin_points(xs, ys, max_points)
-    curves = [(xs, ys)]
+    # Thin the events before reading them: a 50-epoch run has tens of thousands.
+    keep, _ = thin_points(np.arange(len(batch_events)), np.arange(len(batch_events)), max_points)
+    kept = (batch_events[i] for i in keep)
+    batches = [(e["progress"], e[metric]) for e in kept if e.get(metric) is not None]
+    curves = [tuple(np.array(v, dtype=float) for v in zip(*batches, strict=True)) if batches else ([], [])]
     for key in (metric, f"val_{metric}"):
         points = [(epoch_x(e), e[key]) for e in epoch_events if e.get(key) is not None]
         curves.append(
