@@ -61,26 +61,34 @@ def test_the_journal_is_in_wal_mode(path):
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_a_class_publishing_at_once_loses_no_entry(path):
-    threads, per_thread = 16, 25
-    start = threading.Barrier(threads)
-    errors = []
+def at_once(threads: int, work) -> list[Exception]:
+    """Run work(0) ... work(threads - 1) in threads released together; the exceptions they raised."""
+    start, errors = threading.Barrier(threads), []
 
-    def publish_many(t: int) -> None:
+    def worker(t: int) -> None:
         start.wait()
         try:
-            for i in range(per_thread):
-                board.publish(f"student {t}", f"run {i}", (t * per_thread + i) / 1000, "{}")
-                board.entries(limit=5)  # readers among the writers
+            work(t)
         except Exception as error:  # collected, so the test says which one failed
             errors.append(error)
 
-    workers = [threading.Thread(target=publish_many, args=(t,)) for t in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert errors == []
+    workers = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(timeout=120)
+    return errors
+
+
+def test_a_class_publishing_at_once_loses_no_entry(path):
+    threads, per_thread = 16, 25
+
+    def publish_many(t: int) -> None:
+        for i in range(per_thread):
+            board.publish(f"student {t}", f"run {i}", (t * per_thread + i) / 1000, "{}")
+            board.entries(limit=5)  # readers among the writers
+
+    assert at_once(threads, publish_many) == []
     found = board.entries(limit=1000)
     assert len(found) == threads * per_thread
     assert len({e.id for e in found}) == threads * per_thread
@@ -91,26 +99,14 @@ def test_a_class_publishing_at_once_loses_no_entry(path):
 def test_a_class_opening_a_new_board_at_once_gets_no_locked_error(tmp_path):
     # Sixteen connections switching one new file to WAL together could deadlock, and SQLite failed
     # one of them at once ("database is locked", about 1 in 150 new boards); the switch is now made once.
-    threads, rounds = 16, 20
-    errors = []
-    for r in range(rounds):
+    threads = 16
+    for r in range(20):
         path = tmp_path / f"round {r}" / "board.sqlite3"
-        start = threading.Barrier(threads)
-
-        def publish_one(t: int, path=path, start=start) -> None:
-            start.wait()
-            try:
-                board.publish(f"student {t}", "run", 0.5, "{}", path=path)
-            except Exception as error:
-                errors.append(error)
-
-        workers = [threading.Thread(target=publish_one, args=(t,)) for t in range(threads)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(timeout=60)
+        errors = at_once(
+            threads, lambda t, path=path: board.publish(f"student {t}", "run", 0.5, "{}", path=path)
+        )
+        assert errors == []
         assert len(board.entries(path=path)) == threads
-    assert errors == []
 
 
 def test_a_board_file_removed_while_the_server_runs_is_made_again(path):
