@@ -26,12 +26,17 @@ def open_view(page: Page, name: str) -> None:
     wait_for_app_idle(page)
 
 
-def test_look_inside_a_drawn_seven_and_correct_it(page, base_url, console_errors):
+def draw_a_seven(page, base_url) -> None:
+    """Open Draw and draw a 7 with the mouse; returns once its prediction shows."""
     goto(page, base_url, "/draw")
     canvas = canvas_locator(page, "canvas")
     expect(canvas).to_be_visible(timeout=FIRST_LOAD_MS)
     draw_strokes(page, SEVEN, canvas)
     expect(page.get_by_test_id("stMetric").filter(has_text="Prediction")).to_be_visible()
+
+
+def test_look_inside_a_drawn_seven_and_correct_it(page, base_url, console_errors):
+    draw_a_seven(page, base_url)
     assert metric_value(page, "Prediction") == "7"
     expect(page.locator(f".st-key-inside_weights {PLOT}")).to_have_count(0)  # closed until picked
 
@@ -67,11 +72,7 @@ def test_look_inside_a_drawn_seven_and_correct_it(page, base_url, console_errors
 
 
 def test_corrections_reach_the_teach_page_and_fine_tuning(page, base_url, console_errors):
-    goto(page, base_url, "/draw")
-    canvas = canvas_locator(page, "canvas")
-    expect(canvas).to_be_visible(timeout=FIRST_LOAD_MS)
-    draw_strokes(page, SEVEN, canvas)
-    expect(page.get_by_test_id("stMetric").filter(has_text="Prediction")).to_be_visible()
+    draw_a_seven(page, base_url)
     pills = page.locator(".st-key-draw_correction")
     for count in (1, 2, 3):  # a writer whose 7s should read as 1s, three times
         pills.get_by_role("radio", name="1", exact=True).click()
