@@ -45,6 +45,9 @@ MIN_SNR = 6.0  # ink must stand this many noise sigmas above the background
 INK_FLOOR = 0.25  # ink map: below this fraction of the contrast is texture or JPEG ringing
 MASK_LEVEL = 0.4  # a pixel is ink when at least this fraction of the contrast
 TOP_PIXELS = 4  # contrast = level reached by this many pixels, so a lone hot pixel can't set it
+# A two-toned picture's halves must be this many noise sigmas apart to be told ink and paper.
+TWO_TONE_SEPARATION = 2.5
+PLANE_SHARE = 0.6  # a lighting plane must explain this share of the border: the rest is strokes
 WORK_PX = 64  # thickness is normalised with the digit 64-127 px tall (3-6x the 20 px box)
 
 
@@ -192,28 +195,90 @@ def _polarised(grey: np.ndarray) -> tuple[np.ndarray, float]:
     return np.uint8(bg) - np.minimum(grey, bg), noise
 
 
+def _level_and_noise(values: np.ndarray) -> tuple[int, float]:
+    """Median grey of uint8 values and their noise sigma (1.4826 x the median absolute deviation)."""
+    level = _median_uint8(values)
+    return level, 1.4826 * _median_uint8(np.abs(values.astype(np.int16) - level).astype(np.uint8))
+
+
+def _otsu(counts: np.ndarray) -> int:
+    """The grey level that best splits a 256-bin histogram in two (Otsu): below it is one class."""
+    levels = np.arange(256)
+    weight = np.cumsum(counts)[:-1].astype(np.float64)
+    mass = np.cumsum(counts * levels)[:-1].astype(np.float64)
+    total, total_mass = float(counts.sum()), float((counts * levels).sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (total_mass * weight - total * mass) ** 2 / (weight * (total - weight))
+    return int(np.nanargmax(np.nan_to_num(between, nan=-1.0))) + 1
+
+
+def _two_tone(grey: np.ndarray, border: np.ndarray, noise: float) -> tuple[int, float] | None:
+    """Level and noise of the background of a clearly two-toned picture, ink and paper; else None.
+
+    The picture is split in two by Otsu's threshold. The paper is the side that holds more of the
+    picture, its border and its corners together: ink can touch every edge of a tight crop, and a
+    tightly cropped 1 is mostly ink, but no digit covers most of all three.
+    """
+    sample = grey[::2, ::2] if grey.size > 4096 else grey
+    split = _otsu(np.bincount(sample.ravel(), minlength=256))
+    dark, light = sample[sample < split], sample[sample >= split]
+    if not len(dark) or not len(light):
+        return None
+    dark_level, light_level = _median_uint8(dark), _median_uint8(light)
+    # Sensor noise, static or textured paper are split too, but their halves are not far apart.
+    if light_level - dark_level < max(MIN_CONTRAST, TWO_TONE_SEPARATION * 2 * noise):
+        return None
+    h, w = grey.shape
+    corners = grey[[0, 0, h - 1, h - 1], [0, w - 1, 0, w - 1]]
+    votes = (sample < split).mean() + (border < split).mean() + (corners < split).mean()
+    return (dark_level if votes > 1.5 else light_level), noise
+
+
+def _pixel_noise(grey: np.ndarray) -> float:
+    """Noise sigma from the differences of neighbouring pixels: unlike a spread of grey levels, it
+    stays small for a blurred (enlarged, anti-aliased) picture and is large for real noise."""
+    steps = np.abs(np.diff(grey.astype(np.int16), axis=1)).astype(np.uint8)
+    return _median_uint8(steps.ravel()) / (0.6745 * np.sqrt(2))
+
+
 def _background(grey: np.ndarray) -> tuple[int | np.ndarray, float]:
-    """The border's median grey and noise sigma (its median absolute deviation); where the border
-    varies smoothly (light falling across a photo) a plane fitted to it, and the noise around it."""
+    """The background's grey and noise sigma.
+
+    Usually the border's median and median absolute deviation; where the border varies smoothly
+    (light falling across a photo), a plane fitted to it and the noise around it. But ink can touch
+    the edges (a tightly cropped scan): a border that is neither uniform nor a smooth plane is not
+    the background, and a two-toned picture's background is then found from the whole of it.
+    """
     h, w = grey.shape
     ys, xs = _ring(h, w)
     border = grey[ys, xs]
-    bg = _median_uint8(border)
-    noise = 1.4826 * _median_uint8(np.abs(border.astype(np.int16) - bg).astype(np.uint8))
-    border = border.astype(np.float32)
+    bg, noise = _level_and_noise(border)
     if noise < 3 or min(h, w) < 8:
         return bg, noise
+    pixel_noise = _pixel_noise(grey)
+    # Light falls smoothly across a photo; a picture a few strokes wide is all border, and no photo.
+    plane = _border_plane(border.astype(np.float32), ys, xs, noise, pixel_noise) if min(h, w) >= 32 else None
+    if plane is not None:
+        coef, plane_noise = plane
+        rows, cols = np.arange(h, dtype=np.float32)[:, None], np.arange(w, dtype=np.float32)[None, :]
+        return coef[0] + coef[1] * cols + coef[2] * rows, plane_noise
+    return _two_tone(grey, border, pixel_noise) or (bg, noise)
+
+
+def _border_plane(border: np.ndarray, ys: np.ndarray, xs: np.ndarray, noise: float, pixel_noise: float):
+    """(coefficients, noise) of a plane that explains most of the border far better than its median
+    does, refitted without the strokes that cross it; None when there is no such smooth trend."""
     design = np.column_stack([np.ones_like(border), xs, ys]).astype(np.float32)
     keep = np.ones(border.shape, bool)
-    for _ in range(3):  # refit without the strokes that cross the border
+    for _ in range(3):
         coef = np.linalg.lstsq(design[keep], border[keep], rcond=None)[0]
         residual = np.abs(border - design @ coef)
         plane_noise = 1.4826 * float(np.median(residual))
         keep = residual <= 3 * plane_noise + 1
-    if plane_noise > noise / 2:  # no smooth trend: the variation is noise
-        return bg, noise
-    rows, cols = np.arange(h, dtype=np.float32)[:, None], np.arange(w, dtype=np.float32)[None, :]
-    return coef[0] + coef[1] * cols + coef[2] * rows, plane_noise
+    # No trend; or ink covers the border, so the "plane" is strokes: light leaves sensor noise only.
+    if plane_noise > noise / 2 or keep.mean() < PLANE_SHARE or plane_noise > max(3 * pixel_noise, 8):
+        return None
+    return coef, plane_noise
 
 
 @functools.lru_cache(maxsize=8)
