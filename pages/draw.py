@@ -14,15 +14,15 @@ from digitlab import charts, handwriting, inside, inside_charts, preprocess, rea
 from digitlab.data import ASSETS_DIR
 
 CANVAS = "canvas"  # the canvas's key; its drawing lives in st.session_state[CANVAS]
-RESTART = "draw_restart"  # the drawing the canvas restarts from after Erase or Clear
-STROKES = "draw_strokes"  # the strokes of the last drawing received, for Erase
 THRESHOLD = "draw_threshold"
 CORRECTION = "draw_correction"  # the "It's actually a …" pills
 SAVED = "draw_saved"  # the label of the drawing just saved, for the line that confirms it
 INSIDE = "draw_inside"  # which "Look inside" view is open, if any
-# A touch stroke that starts under the canvas's hidden toolbar reaches the canvas (see the script).
-TOOLBAR_PASS_THROUGH = (ASSETS_DIR / "canvas_toolbar_pass_through.js").read_text()
-toolbar_pass_through = st.components.v2.component("digitlab.toolbar_pass_through", js=TOOLBAR_PASS_THROUGH)
+# Erase and Clear, done in the browser by the canvas itself; and touch strokes under its hidden toolbar
+# reach the canvas (see the script).
+canvas_controls = st.components.v2.component(
+    "digitlab.canvas_controls", js=(ASSETS_DIR / "canvas_controls.js").read_text()
+)
 VIEWS = {
     "weights": ":material/grid_view: First layer's weights",
     "layers": ":material/layers: Hidden layers",
@@ -34,12 +34,6 @@ STEPS = (
     ("fitted", "20×20", "Fitted into 20×20, strokes as thin as MNIST's: size doesn't matter."),
     ("centred", "Centred 28×28", "Centred by its weight in 28×28, exactly like the training digits."),
 )
-
-
-def restart_canvas(strokes: list) -> None:
-    """Reload the canvas with `strokes`; the counter makes each restart a new drawing to the canvas."""
-    count = st.session_state.get(RESTART, {}).get("restart", 0) + 1
-    st.session_state[RESTART] = {"objects": strokes, "restart": count}
 
 
 def show_pixels(pixels: np.ndarray, side: int, caption: str) -> None:
@@ -160,6 +154,11 @@ def look_inside(image: np.ndarray, digit: int) -> None:
     if choice is None:
         return
     classifier = ui.active_classifier()
+    if classifier.config.members > 1:
+        st.caption(
+            f"This model is {classifier.config.members} networks that each read the drawing and average "
+            "their answers (an ensemble): here is the inside of the first."
+        )
     if choice == "weights":
         show_weights(classifier)
         return
@@ -190,29 +189,11 @@ def drawing_pad() -> np.ndarray | None:
         width=280,
         height=280,
         drawing_mode="freedraw",
-        initial_drawing=st.session_state.get(RESTART),
         return_image_data=True,
         key=CANVAS,
     )
-    strokes = st.session_state[STROKES] = (result.json_data or {}).get("objects", [])
-    with st.container(horizontal=True):
-        st.button(
-            "Erase",
-            icon=":material/backspace:",
-            help="Take back the last stroke.",
-            disabled=not strokes,
-            on_click=lambda: restart_canvas(st.session_state[STROKES][:-1]),
-        )
-        st.button(
-            "Clear",
-            icon=":material/restart_alt:",
-            help="Start again on an empty canvas.",
-            disabled=not strokes,
-            on_click=restart_canvas,
-            args=([],),
-        )
-        toolbar_pass_through(key="toolbar_pass_through", width="content")
-    return result.image_data
+    canvas_controls(key="canvas_controls", width="content")
+    return result.image_data if (result.json_data or {}).get("objects") else None
 
 
 @st.fragment
@@ -248,8 +229,6 @@ def drawing_panel() -> None:
 ui.through_router()
 st.title("Draw a digit")
 ui.require_active_classifier()
-if CANVAS not in st.session_state:
-    st.session_state.pop(RESTART, None)  # a fresh canvas (first visit or back from another page)
 drawing_panel()
 
 st.subheader("…or upload a photo of one")
