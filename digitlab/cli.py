@@ -47,6 +47,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         "head": args.head,
         "optimizer": args.optimizer,
         "learning_rate": args.lr,
+        "lr_schedule": args.lr_schedule,
         "momentum": args.momentum,
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -55,6 +56,9 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         "normalization": args.normalization,
         "labels": args.labels,
         "augment": args.augment,
+        "batch_norm": args.batch_norm,
+        "data": args.data,
+        "members": args.members,
         "seed": args.seed,
     }
     return base.replace(**{key: value for key, value in changes.items() if value is not None})
@@ -110,29 +114,44 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = build_config(args)
     dataset = load_dataset(args)
     print(
-        f"training {config.label} on {config.train_size} images for {config.epochs} epochs", file=sys.stderr
+        f"training {config.label} on {config.train_size} MNIST images"
+        f"{' and pen-drawn digits' if config.data == 'mnist+pen' else ''} for {config.epochs} epochs"
+        f"{f', {config.members} networks one after another' if config.members > 1 else ''}",
+        file=sys.stderr,
     )
     result = train(config, dataset, emit=ProgressBar())
     if result.diverged:
         print("the loss became NaN or infinite; kept the last good weights", file=sys.stderr)
     path = save_classifier(result.classifier, args.out)
-    print(f"test accuracy {result.evaluation.accuracy:.4f}  ({result.seconds:.0f}s)  saved {path}")
+    metrics = result.classifier.metadata["metrics"]
+    print(
+        f"MNIST test accuracy {metrics['test_accuracy']:.2%}   pen-drawn digits of unseen writers "
+        f"{metrics['pen_accuracy']:.2%}  ({result.seconds:.0f}s)  saved {path}"
+    )
     return EXIT_OK
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from digitlab.data import load_mnist
-    from digitlab.evaluation import evaluate
+    from digitlab.evaluation import drawings_summary, evaluate, evaluate_drawings
     from digitlab.storage import load_classifier
 
     classifier = load_classifier(args.model)
     dataset = load_mnist()
     result = evaluate(classifier, dataset.x_test, dataset.y_test)
+    drawings = drawings_summary(evaluate_drawings(classifier))
     if args.json:
-        print(json.dumps({"model": str(args.model or "default"), **result.summary()}))
+        print(json.dumps({"model": str(args.model or "default"), **result.summary(), **drawings}))
         return EXIT_OK
     print(f"model: {classifier.name}")
-    print(f"test accuracy: {result.accuracy:.2%} on {len(result.labels)} images   loss: {result.loss:.4f}")
+    print(
+        f"MNIST test accuracy: {result.accuracy:.2%} on {len(result.labels)} images   loss: {result.loss:.4f}"
+    )
+    print(
+        f"pen-drawn digits of unseen writers: {drawings['pen_accuracy']:.2%} on {drawings['pen_images']:,} "
+        "drawings from the UNIPEN benchmark labs, read through the Draw page's canvas path"
+    )
+    print("  per lab: " + ", ".join(f"{lab} {acc:.1%}" for lab, acc in drawings["pen_by_lab"].items()))
     print(result.report_text())
     pairs = ", ".join(f"{t}→{p} ({n})" for t, p, n in result.most_confused(5))
     print(f"most confused (true→predicted): {pairs}")
@@ -237,6 +256,9 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--head", choices=c.HEADS, help="output layer: softmax, sigmoid or linear")
     parser.add_argument("--optimizer", choices=c.OPTIMIZERS)
     parser.add_argument("--lr", type=float, help="learning rate")
+    parser.add_argument(
+        "--lr-schedule", choices=c.LR_SCHEDULES, help="constant, or cosine decay over the run"
+    )
     parser.add_argument("--momentum", type=float, help="SGD momentum")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
@@ -245,10 +267,24 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--normalization", choices=c.NORMALIZATIONS, help="unit ([0,1]) or zscore")
     parser.add_argument("--labels", choices=c.LABEL_ENCODINGS, help="sparse or onehot targets")
     parser.add_argument(
+        "--batch-norm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="CNN: batch normalisation after each convolution",
+    )
+    parser.add_argument(
         "--augment",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="augment the training images (rotation, shift, scale, elastic, thickness)",
+    )
+    parser.add_argument(
+        "--data",
+        choices=tuple(c.TRAINING_DATA),
+        help="mnist, or mnist+pen: MNIST plus the pen-drawn digits of the UNIPEN training labs",
+    )
+    parser.add_argument(
+        "--members", type=int, help=f"networks to train and average, 1-{c.MAX_MEMBERS} (an ensemble)"
     )
     parser.add_argument("--seed", type=int)
     parser.add_argument("--csv-train", help="train on an MNIST-format CSV instead of the bundled MNIST")

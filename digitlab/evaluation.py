@@ -126,3 +126,30 @@ class Evaluation:
 def evaluate(classifier, images: np.ndarray, labels: np.ndarray) -> Evaluation:
     """Evaluate a `storage.Classifier` on uint8 images and integer labels."""
     return Evaluation.from_probabilities(classifier.predict_proba(images), labels)
+
+
+def evaluate_drawings(classifier) -> Evaluation:
+    """The classifier on the 4,338 pen-drawn benchmark-lab digits, read as the Draw page reads them."""
+    from digitlab.pen import benchmark_images
+    from digitlab.reading import predict_many
+
+    pen = benchmark_images()
+    return Evaluation.from_probabilities(predict_many(classifier, pen.images), pen.labels)
+
+
+def accuracy_by_group(result: Evaluation, groups: np.ndarray) -> dict[str, float]:
+    """Accuracy per group (a lab, say), the groups in order of size, largest first."""
+    right = result.predictions == result.labels
+    names, counts = np.unique(groups, return_counts=True)
+    return {str(n): float(right[groups == n].mean()) for n in names[np.argsort(-counts, kind="stable")]}
+
+
+def drawings_summary(result: Evaluation) -> dict:
+    """What a run's metadata keeps of `evaluate_drawings`: accuracy, count and accuracy per lab."""
+    from digitlab.pen import benchmark_images
+
+    return {
+        "pen_accuracy": result.accuracy,
+        "pen_images": int(len(result.labels)),
+        "pen_by_lab": accuracy_by_group(result, benchmark_images().sources),
+    }

@@ -208,7 +208,7 @@ def fine_tune(
 
     from digitlab.augment import make_dataset
     from digitlab.callbacks import LiveProgress
-    from digitlab.evaluation import evaluate
+    from digitlab.evaluation import drawings_summary, evaluate, evaluate_drawings
     from digitlab.model import compile_model
     from digitlab.storage import Classifier
     from digitlab.training import encode_targets
@@ -233,10 +233,13 @@ def fine_tune(
     history = model.fit(batches, epochs=config.epochs, shuffle=False, verbose=0, callbacks=[progress]).history
     tuned = Classifier(model=model, config=classifier.config, metadata=copy.deepcopy(classifier.metadata))
     evaluation = evaluate(tuned, dataset.x_test, dataset.y_test) if evaluate_test else None
+    metrics = evaluation.summary() if evaluation is not None else {}
+    if evaluate_test:
+        metrics.update(drawings_summary(evaluate_drawings(tuned)))
     seconds = time.perf_counter() - started
     tuned.metadata |= {
         "name": classifier.name.removesuffix(FINE_TUNED) + FINE_TUNED,
-        "metrics": evaluation.summary() if evaluation is not None else {},
+        "metrics": metrics,
         "fine_tuned": {"drawings": len(drawings), "images": len(images), "epochs": config.epochs},
     }
     history = {key: [float(v) for v in values] for key, values in history.items()}

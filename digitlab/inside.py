@@ -39,14 +39,22 @@ class InsideView:
     """What the network computed for one 28×28 image."""
 
     probabilities: np.ndarray  # (10,), from this image alone (the page's reading averages three views)
+    # and, for an ensemble, from its first network alone
     target: int  # the digit the gradient is about
     layers: list[LayerAnswer]
     gradient: np.ndarray  # (28, 28): d score(target) / d pixel, the score before softmax, pixels 0-255
 
 
+def inspected(model):
+    """The network to look inside: the model itself, or an ensemble's first network."""
+    from digitlab.model import members_of
+
+    return members_of(model)[0]
+
+
 def hidden_layers(model) -> list:
-    """The convolution and dense layers before the output layer, in order."""
-    layers = [layer for layer in model.layers if type(layer).__name__ in HIDDEN_KINDS]
+    """The convolution and dense layers before the output layer, in order (an ensemble: its first's)."""
+    layers = [layer for layer in inspected(model).layers if type(layer).__name__ in HIDDEN_KINDS]
     return layers[:-1]  # the last one is the output layer: its answer is the prediction
 
 
@@ -63,7 +71,7 @@ def _build_graph(classifier):
     import keras
     import tensorflow as tf
 
-    model = classifier.model
+    model = inspected(classifier.model)
     layers = hidden_layers(model)
     output_layer = [layer for layer in model.layers if type(layer).__name__ == "Dense"][-1]
     probe = keras.Model(

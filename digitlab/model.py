@@ -46,6 +46,8 @@ def build_model(config: TrainConfig, norm: dict):
                 kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 50 + i),
                 name=f"conv{i + 1}",
             )(x)
+            if config.batch_norm:  # after the activation, so conv1/conv2 still answer with feature maps
+                x = layers.BatchNormalization(name=f"norm{i + 1}")(x)
             x = layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
     x = layers.Flatten(name="flatten")(x)
     for i, units in enumerate(config.hidden_units):
@@ -66,19 +68,51 @@ def build_model(config: TrainConfig, norm: dict):
     return keras.Model(inputs, outputs, name=config.architecture)
 
 
+def average_members(models: list):
+    """One model whose output is the mean of the members' probabilities (an ensemble).
+
+    Each member stays a whole model inside it, named member1, member2, …, so it can be looked inside.
+    """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(28, 28), name="pixels")
+    for i, member in enumerate(models):
+        member.name = f"member{i + 1}"
+    outputs = layers.Average(name="digits")([member(inputs) for member in models])
+    return keras.Model(inputs, outputs, name="ensemble")
+
+
+def members_of(model) -> list:
+    """The networks an ensemble averages, or [model] for a single network."""
+    inner = [layer for layer in model.layers if hasattr(layer, "layers") and layer.name.startswith("member")]
+    return inner or [model]
+
+
 def targets_are_onehot(config: TrainConfig) -> bool:
     # A sigmoid head scores each digit on its own, so it always learns from one-hot targets.
     return config.labels == "onehot" or config.head == "sigmoid"
 
 
-def make_optimizer(config: TrainConfig):
+def learning_rate(config: TrainConfig, total_steps: int):
+    """The config's learning rate: a number, or a Keras schedule over the run's `total_steps` batches."""
     import keras
 
+    if config.lr_schedule == "cosine":
+        # alpha: the rate ends at 1 % of its start rather than 0, so the last batches still learn.
+        return keras.optimizers.schedules.CosineDecay(config.learning_rate, max(total_steps, 1), alpha=0.01)
+    return config.learning_rate
+
+
+def make_optimizer(config: TrainConfig, total_steps: int = 0):
+    import keras
+
+    rate = learning_rate(config, total_steps)
     if config.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate=config.learning_rate, momentum=config.momentum)
+        return keras.optimizers.SGD(learning_rate=rate, momentum=config.momentum)
     if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=config.learning_rate)
-    return keras.optimizers.Adam(learning_rate=config.learning_rate)
+        return keras.optimizers.RMSprop(learning_rate=rate)
+    return keras.optimizers.Adam(learning_rate=rate)
 
 
 def make_loss(config: TrainConfig):
@@ -92,7 +126,7 @@ def make_loss(config: TrainConfig):
     return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
 
 
-def compile_model(model, config: TrainConfig) -> None:
+def compile_model(model, config: TrainConfig, total_steps: int = 0) -> None:
     import keras
 
     # Named "accuracy" whatever the head, so the logs read the same for every run.
@@ -100,7 +134,7 @@ def compile_model(model, config: TrainConfig) -> None:
         accuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
     else:
         accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-    model.compile(optimizer=make_optimizer(config), loss=make_loss(config), metrics=[accuracy])
+    model.compile(optimizer=make_optimizer(config, total_steps), loss=make_loss(config), metrics=[accuracy])
 
 
 def outputs_to_probabilities(outputs: np.ndarray, head: str) -> np.ndarray:

@@ -42,11 +42,12 @@ PLAIN_FIELDS = (
     "normalization",
     "labels",
     "augment",
+    "data",
     "seed",
 )
 CONTROL_NAMES = (*PLAIN_FIELDS, "layers", *HIDDEN_LAYER_KEYS)
 # What a class sees in classroom mode, besides the preset; the other settings follow the preset.
-CLASSROOM_CONTROLS = ("layers", *HIDDEN_LAYER_KEYS, "epochs", "learning_rate")
+CLASSROOM_CONTROLS = ("layers", *HIDDEN_LAYER_KEYS, "epochs", "learning_rate", "data")
 # How a control shows a value, in its menu and so in the URL: Streamlit writes the shown label there.
 LABELS = {
     "architecture": str.upper,
@@ -55,6 +56,7 @@ LABELS = {
     "learning_rate": "{:g}".format,
     "train_size": "{:,}".format,
     "normalization": {"unit": "[0, 1]", "zscore": "z-score"}.get,
+    "data": settings.TRAINING_DATA.get,
 }
 # The bounds of the sliders and the number box; the menus (select sliders) take any value.
 RANGES = {
@@ -71,6 +73,7 @@ CHOICES = {
     "optimizer": settings.OPTIMIZERS,
     "normalization": settings.NORMALIZATIONS,
     "labels": settings.LABEL_ENCODINGS,
+    "data": tuple(settings.TRAINING_DATA),
 }
 
 # Throughput of the 2-core classroom server while other work shares it, measured by training the
@@ -80,6 +83,8 @@ MACS_PER_SECOND = 5e9  # multiply-accumulates per second, forward and backward p
 SECONDS_PER_STEP = 0.02  # Keras' own cost per batch, whatever the model
 AUGMENT_SECONDS_PER_IMAGE = 0.00015  # warps and stroke changes in tf.data
 STARTUP_SECONDS = 3.0  # building the model, tracing the graphs, the first batch
+# Pen-drawn renders added per MNIST image kept (3 renders of 11,615 digits per 60,000: digitlab.pen).
+PEN_SHARE = 3 * 11_615 / 60_000
 LONG_RUN_SECONDS = 180  # a class waits this long at most without being warned
 
 
@@ -194,6 +199,7 @@ def parameter_count(config: TrainConfig) -> int:
     count, width = 0, 28 * 28
     if config.architecture == "cnn":  # 3×3 convolutions of 32 then 64 filters, each 2×2 pooled
         count += (9 * 1 + 1) * 32 + (9 * 32 + 1) * 64
+        count += 4 * (32 + 64) * config.batch_norm  # scale, shift and the two running statistics
         width = 7 * 7 * 64
     for units in (*config.hidden_units, 10):
         count += (width + 1) * units
@@ -213,7 +219,7 @@ def estimate_memory_bytes(config: TrainConfig) -> int:
         activations_per_image += 28 * 28 * 32 + 14 * 14 * 32 + 14 * 14 * 64 + 7 * 7 * 64
     return int(
         4 * 4 * parameter_count(config)
-        + 4 * 28 * 28 * config.train_size
+        + 4 * 28 * 28 * config.train_size * (1 + PEN_SHARE * (config.data == "mnist+pen"))
         + 4 * 3 * activations_per_image * config.batch_size
         + RUN_OVERHEAD_BYTES
     )
@@ -245,7 +251,7 @@ def memory_warning(config: TrainConfig, available: int | None) -> str | None:
 
 def estimate_seconds(config: TrainConfig) -> float:
     """A rough forecast of a run's wall time on this machine: compute, per-batch cost and set-up."""
-    images = config.train_size * (1 - config.validation_split)
+    images = config.train_size * (1 - config.validation_split + PEN_SHARE * (config.data == "mnist+pen"))
     steps = np.ceil(images / config.batch_size) * config.epochs
     compute = 3 * macs_per_image(config) * images * config.epochs / MACS_PER_SECOND  # forward + backward
     evaluation = macs_per_image(config) * (

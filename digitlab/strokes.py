@@ -1,9 +1,12 @@
 """Pen-drawn digits (UNIPEN) replayed the way the Draw page's canvas would show them.
 
-This module owns reading the UNIPEN stroke file, placing a digit's strokes on the 280x280 canvas as
-a person would draw it, and rendering strokes like the canvas's fabric.js pencil (white, round caps
-and joins, anti-aliased, on opaque black). `place_on_canvas` is pure numbers in, numbers out, so
-the browser test can replay the same points as real mouse moves.
+This module owns the bundled stroke files (the training labs and the benchmark labs, kept apart in
+`assets/unipen/`), placing a digit's strokes on the 280x280 canvas as a person would draw it, and
+rendering strokes like the canvas's fabric.js pencil (white, round caps and joins, anti-aliased, on
+opaque black). `place_on_canvas` is pure numbers in, numbers out, so the browser test can replay the
+same points as real mouse moves.
+
+    python -m digitlab.strokes ../shared/data/unipen/unipen_1a_digits.json.gz   # rebuilds the bundle
 """
 
 from __future__ import annotations
@@ -11,15 +14,23 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-# The data sits beside the repository (../shared), not inside it: it is a test set, not shipped.
+from digitlab.data import ASSETS_DIR, DataError
+
+# The original file, beside the repository; only needed to rebuild the bundle.
 UNIPEN_PATH = Path(__file__).resolve().parents[2] / "shared/data/unipen/unipen_1a_digits.json.gz"
-UNIPEN_ENV = "DIGITLAB_UNIPEN"  # set to another path to read the file from elsewhere
+UNIPEN_ENV = "DIGITLAB_UNIPEN"  # set to another path to read the original file from elsewhere
+BUNDLE_DIR = ASSETS_DIR / "unipen"
+# The split is by lab (UNIPEN's `source`), so no writer, tablet or collection is in both parts, and
+# it is fixed by the data's README. The benchmark labs are a test set: nothing ever trains on them.
+BENCHMARK_LABS = ("ibm", "ced", "tos", "uqb", "imp")
+PARTS = {"training": "training_labs.npz", "benchmark": "benchmark_labs.npz"}
 
 CANVAS = 280  # px, the Draw page's canvas
 BRUSH = 18  # px, the canvas's default brush width
@@ -43,8 +54,58 @@ def unipen_path() -> Path:
     return Path(os.environ.get(UNIPEN_ENV) or UNIPEN_PATH)
 
 
+def part_of(source: str) -> str:
+    """ "benchmark" for the five labs kept for measuring, "training" for every other lab."""
+    return "benchmark" if source in BENCHMARK_LABS else "training"
+
+
+def load_pen_digits(part: str, directory: str | Path = BUNDLE_DIR) -> list[Sample]:
+    """The bundled digits of one part, "training" (11,615) or "benchmark" (4,338); DataError if absent."""
+    path = Path(directory) / PARTS[part]
+    try:
+        with np.load(path) as bundle:
+            arrays = {key: bundle[key] for key in bundle.files}
+    except (OSError, ValueError, KeyError) as error:
+        raise DataError(f"{path}: the pen-drawn digits could not be read ({error})") from None
+    # Points are stored as steps from the previous point of the stroke: they pack four times smaller.
+    points = arrays["steps"].astype(np.int64)
+    stroke_ends = np.cumsum(arrays["stroke_points"])
+    starts = np.concatenate([[0], stroke_ends[:-1]])
+    strokes = [np.cumsum(points[a:b], axis=0).tolist() for a, b in zip(starts, stroke_ends, strict=True)]
+    sample_ends = np.cumsum(arrays["sample_strokes"])
+    first = np.concatenate([[0], sample_ends[:-1]])
+    return [
+        Sample(label=int(label), source=str(source), writer=str(writer), strokes=strokes[a:b])
+        for label, source, writer, a, b in zip(
+            arrays["labels"], arrays["sources"], arrays["writers"], first, sample_ends, strict=True
+        )
+    ]
+
+
+def write_bundle(samples: list[Sample], directory: str | Path = BUNDLE_DIR) -> list[Path]:
+    """Write the two parts of the bundle from the original samples, split by lab."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for part, name in PARTS.items():
+        chosen = [s for s in samples if part_of(s.source) == part]
+        strokes = [np.asarray(stroke, np.int64).reshape(-1, 2) for s in chosen for stroke in s.strokes]
+        steps = np.concatenate([np.diff(a, axis=0, prepend=np.zeros((1, 2), np.int64)) for a in strokes])
+        paths.append(directory / name)
+        np.savez_compressed(
+            paths[-1],
+            labels=np.array([s.label for s in chosen], np.uint8),
+            sources=np.array([s.source for s in chosen]),
+            writers=np.array([s.writer for s in chosen]),
+            sample_strokes=np.array([len(s.strokes) for s in chosen], np.int32),
+            stroke_points=np.array([len(a) for a in strokes], np.int32),
+            steps=steps.astype(np.int32),
+        )
+    return paths
+
+
 def load_unipen(path: str | Path | None = None) -> list[Sample]:
-    """All digits of the UNIPEN file (15,953 by default); FileNotFoundError names the path tried."""
+    """All digits of the original UNIPEN file (15,953); FileNotFoundError names the path tried."""
     path = Path(path) if path is not None else unipen_path()
     if not path.exists():
         raise FileNotFoundError(f"UNIPEN digits not found at {path} (set {UNIPEN_ENV} to its path)")
@@ -61,7 +122,9 @@ def load_unipen(path: str | Path | None = None) -> list[Sample]:
     ]
 
 
-def place_on_canvas(strokes, rng: np.random.Generator, canvas: int = CANVAS) -> list[Stroke]:
+def place_on_canvas(
+    strokes, rng: np.random.Generator, canvas: int = CANVAS, height_range=HEIGHT_RANGE, max_offset=MAX_OFFSET
+) -> list[Stroke]:
     """Strokes in canvas pixels (y down): the digit 50-80 % of the canvas tall, roughly centred.
 
     `strokes` are lists of (x, y) with y pointing up, in any units; `rng` draws the height and the
@@ -71,14 +134,14 @@ def place_on_canvas(strokes, rng: np.random.Generator, canvas: int = CANVAS) -> 
     every = np.concatenate(points)
     low, high = every.min(0), every.max(0)
     width, height = high - low
-    size = rng.uniform(*HEIGHT_RANGE) * canvas
+    size = rng.uniform(*height_range) * canvas
     # A digit with no height (a dash) is scaled by its width instead; a dot stays a dot.
     scale = size / height if height > 0 else size / max(width, 1e-9)
     if width * scale > MAX_WIDTH * canvas:
         scale = MAX_WIDTH * canvas / width
     extent = np.array([width, height]) * scale
     slack = np.maximum((canvas - extent) / 2 - BRUSH, 0)
-    offset = rng.uniform(-1, 1, size=2) * np.minimum(MAX_OFFSET * canvas, slack)
+    offset = rng.uniform(-1, 1, size=2) * np.minimum(max_offset * canvas, slack)
     origin = (canvas - extent) / 2 + offset
     return [[(float(x), float(y)) for x, y in (p - low) * scale + origin] for p in points]
 
@@ -98,3 +161,8 @@ def render_strokes(strokes, canvas: int = CANVAS, brush: float = BRUSH) -> Image
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
     grey = image.reduce(ss)
     return Image.merge("RGBA", (grey, grey, grey, Image.new("L", grey.size, 255)))
+
+
+if __name__ == "__main__":
+    for written in write_bundle(load_unipen(sys.argv[1] if len(sys.argv) > 1 else None)):
+        print(f"wrote {written} ({written.stat().st_size:,} bytes)")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from digitlab.config import TrainConfig
+from digitlab.config import MAX_TRAIN_SIZE, TrainConfig
 from digitlab.data import Dataset
 
 
@@ -86,17 +86,25 @@ class TrainingSlots:
 
 
 def split_data(config: TrainConfig, dataset: Dataset):
-    """The config's subset of training images, split into train and validation by the seed."""
+    """The config's subset of training images, split into train and validation by the seed.
+
+    With `data="mnist+pen"` the renders of the pen-drawn training-lab digits join the training part,
+    in the share of MNIST's 60,000 images the config uses (validation stays MNIST, as the test set is).
+    """
     rng = np.random.default_rng(config.seed)
     order = rng.permutation(len(dataset.x_train))[: config.train_size]
     n_val = int(round(len(order) * config.validation_split))
     val, train = order[:n_val], order[n_val:]
-    return (
-        dataset.x_train[train],
-        dataset.y_train[train],
-        dataset.x_train[val],
-        dataset.y_train[val],
-    )
+    x_train, y_train = dataset.x_train[train], dataset.y_train[train]
+    if config.data == "mnist+pen":
+        from digitlab.pen import training_images
+
+        pen = training_images()
+        share = len(order) / MAX_TRAIN_SIZE  # as many pen digits per MNIST image as with all of MNIST
+        keep = rng.permutation(len(pen.images))[: round(len(pen.images) * min(share, 1.0))]
+        x_train = np.concatenate([x_train, pen.images[keep]])
+        y_train = np.concatenate([y_train, pen.labels[keep]])
+    return x_train, y_train, dataset.x_train[val], dataset.y_train[val]
 
 
 def encode_targets(labels: np.ndarray, config: TrainConfig) -> np.ndarray:
@@ -107,33 +115,19 @@ def encode_targets(labels: np.ndarray, config: TrainConfig) -> np.ndarray:
     return labels.astype(np.int32)
 
 
-def train(
-    config: TrainConfig,
-    dataset: Dataset,
-    *,
-    emit=lambda event: None,
-    stop_event: threading.Event | None = None,
-    extra_callbacks=(),
-    evaluate_test: bool = True,
-    predictions_first: bool = True,
-) -> TrainResult:
-    """Train a model from `config` on `dataset`, reporting progress through `emit`.
-
-    With `predictions_first`, each batch waits while a prediction runs elsewhere in the process.
-    """
+def _fit(config: TrainConfig, dataset: Dataset, emit, stop_event, extra_callbacks, predictions_first: bool):
+    """One network built from `config` and fitted; returns the model, its history and what it saw."""
     import keras
 
     from digitlab.augment import make_dataset
     from digitlab.callbacks import LiveProgress
-    from digitlab.evaluation import evaluate
     from digitlab.model import build_model, compile_model, normalization_params
-    from digitlab.storage import PREDICTIONS, Classifier, build_metadata
+    from digitlab.storage import PREDICTIONS
 
-    started = time.perf_counter()
     x_train, y_train, x_val, y_val = split_data(config, dataset)
     norm = normalization_params(x_train, config.normalization)
     model = build_model(config, norm)
-    compile_model(model, config)
+    compile_model(model, config, total_steps=config.epochs * -(-len(x_train) // config.batch_size))
     train_ds = make_dataset(
         x_train,
         encode_targets(y_train, config),
@@ -163,11 +157,54 @@ def train(
         callbacks=[*(waits if predictions_first else ()), progress, *extra_callbacks],
     ).history
     history = {key: [float(v) for v in values] for key, values in history.items()}
+    return model, history, norm, (len(x_train), len(x_val)), progress
+
+
+def train(
+    config: TrainConfig,
+    dataset: Dataset,
+    *,
+    emit=lambda event: None,
+    stop_event: threading.Event | None = None,
+    extra_callbacks=(),
+    evaluate_test: bool = True,
+    evaluate_pen: bool = True,
+    predictions_first: bool = True,
+) -> TrainResult:
+    """Train a model from `config` on `dataset`, reporting progress through `emit`.
+
+    With `config.members` > 1 the networks train one after another, from seeds `seed`, `seed + 1`, …,
+    and the model averages their probabilities. With `predictions_first`, each batch waits while a
+    prediction runs elsewhere in the process.
+    """
+    from digitlab.evaluation import drawings_summary, evaluate, evaluate_drawings
+    from digitlab.model import average_members
+    from digitlab.storage import Classifier, build_metadata
+
+    started = time.perf_counter()
+    stop_event = stop_event or threading.Event()
+    models, histories = [], []
+    for member in range(config.members):
+        if member and stop_event.is_set():
+            break
+        member_config = config.replace(members=1, seed=config.seed + member)
+        model, history, norm, (n_train, n_val), progress = _fit(
+            member_config, dataset, emit, stop_event, extra_callbacks, predictions_first
+        )
+        models.append(model)
+        histories.append(history)
+        if progress.diverged:
+            break
+    model = models[0] if len(models) == 1 else average_members(models)
+    history = histories[0]
     seconds = time.perf_counter() - started
 
     classifier = Classifier(model=model, config=config)
     evaluation = evaluate(classifier, dataset.x_test, dataset.y_test) if evaluate_test else None
-    stopped = bool(progress.stop_event.is_set())
+    metrics = evaluation.summary() if evaluation is not None else {}
+    if evaluate_test and evaluate_pen:
+        metrics.update(drawings_summary(evaluate_drawings(classifier)))
+    stopped = bool(stop_event.is_set())
     classifier.metadata = build_metadata(
         config,
         norm,
@@ -175,14 +212,16 @@ def train(
         history=history,
         dataset={
             "name": dataset.name,
-            "train_images": int(len(x_train)),
-            "validation_images": int(len(x_val)),
+            "train_images": int(n_train),
+            "validation_images": int(n_val),
+            "training_data": config.data,
         },
-        metrics=evaluation.summary() if evaluation is not None else {},
+        metrics=metrics,
         training={
             "seconds": round(seconds, 2),
             "stopped": stopped,
             "diverged": progress.diverged,
+            **({"member_histories": histories} if len(histories) > 1 else {}),
         },
     )
     return TrainResult(

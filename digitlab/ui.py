@@ -237,30 +237,61 @@ def active_evaluation():
     return active["evaluation"]
 
 
-def active_model_label() -> tuple[str, float | None]:
-    """Name and test accuracy of the active model, read from metadata (no TensorFlow needed)."""
+def active_model_label() -> tuple[str, dict]:
+    """Name and metrics of the active model, read from metadata (no TensorFlow needed)."""
     adopt_finished_run()
     active = st.session_state.get(ACTIVE)
     if active:
-        return active["classifier"].name, active["classifier"].test_accuracy
+        return active["classifier"].name, active["classifier"].metadata.get("metrics", {})
     metadata = get_default_metadata()
-    return metadata.get("name", "default model"), metadata.get("metrics", {}).get("test_accuracy")
+    return metadata.get("name", "default model"), metadata.get("metrics", {})
 
 
 def describe_active_model() -> str:
-    """'**CNN 32c-64c-128-10 relu adam** (default model, 99.3% on the test set)' for a caption."""
-    name, accuracy = active_model_label()
+    """'**CNN … ×3** (the default model: 99.4% of MNIST's test digits, 97.0% of pen-drawn ones)'."""
+    name, metrics = active_model_label()
     origin = "your trained model" if ACTIVE in st.session_state else "the default model"
-    score = f", {accuracy:.1%} right on the 10,000 test images" if accuracy is not None else ""
-    return f"**{name}** ({origin}{score})"
+    scores = []
+    if metrics.get("test_accuracy") is not None:
+        scores.append(f"{metrics['test_accuracy']:.1%} of MNIST's test digits")
+    if metrics.get("pen_accuracy") is not None:
+        scores.append(f"{metrics['pen_accuracy']:.1%} of pen-drawn digits by unseen writers")
+    return f"**{name}** ({origin}{': ' + ' and '.join(scores) + ' read right' if scores else ''})"
 
 
-def default_test_accuracy() -> float | None:
-    """The default model's test accuracy from its metadata, or None if there is no default model."""
+def show_two_accuracies(classifier, evaluation=None) -> None:
+    """MNIST test accuracy beside pen-drawn digits by unseen writers, each against the default model."""
+    metrics = getattr(classifier, "metadata", {}).get("metrics", {})
+    mnist = evaluation.accuracy if evaluation is not None else metrics.get("test_accuracy")
+    pen = metrics.get("pen_accuracy")
     try:
-        return get_default_metadata().get("metrics", {}).get("test_accuracy")
+        default = get_default_metadata().get("metrics", {})
     except storage.ModelFileError:
-        return None
+        default = {}
+    scores = st.columns(2)
+    for column, value, name, key, help_text in (
+        (
+            scores[0],
+            mnist,
+            "MNIST test accuracy",
+            "test_accuracy",
+            "Share of MNIST's 10,000 test digits, scanned from paper and never seen in training, read right.",
+        ),
+        (
+            scores[1],
+            pen,
+            "Pen-drawn digits, unseen writers",
+            "pen_accuracy",
+            "Share of 4,338 digits drawn "
+            "with a pen by 159 people whose writing no network here learnt from, drawn on the canvas as on "
+            "the Draw page and read the same way.",
+        ),
+    ):
+        versus = None
+        if value is not None and default.get(key) is not None and classifier is not get_default_classifier():
+            versus = f"{(value - default[key]) * 100:+.1f} points vs the default model"
+        shown = f"{value:.1%}" if value is not None else "not measured"
+        column.metric(name, shown, versus, help=help_text, border=True)
 
 
 def require_dataset() -> data.Dataset:

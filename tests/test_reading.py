@@ -58,3 +58,79 @@ def test_the_default_model_reads_clear_strokes():
     ImageDraw.Draw(zero).ellipse([(80, 45), (200, 235)], outline="white", width=18)
     assert [read_image(classifier, image).digit for image in (one, seven, zero)] == [1, 7, 0]
     assert isinstance(read_image(classifier, one), Reading)
+
+
+# Common ways people draw that MNIST's writers rarely used, each made in many variants: a random tilt,
+# shear, size, place and brush, as different students would draw them on the canvas.
+def _curve(p0, p1, p2, n=14):
+    t = np.linspace(0, 1, n)[:, None]
+    return list(
+        map(tuple, (1 - t) ** 2 * np.array(p0) + 2 * (1 - t) * t * np.array(p1) + t * t * np.array(p2))
+    )
+
+
+def _arc(cx, cy, rx, ry, start, end, n=28):
+    angles = np.radians(np.linspace(start, end, n))
+    return list(zip(cx + rx * np.cos(angles), cy + ry * np.sin(angles), strict=True))
+
+
+def crossed_seven_with_a_hook(rng):
+    """The pen starts low on the left and curls up into the top bar; a bar crosses the stem."""
+    hook, bar_y, bend, foot = (
+        rng.uniform(25, 60),
+        rng.uniform(135, 175),
+        rng.uniform(-30, 30),
+        rng.uniform(-20, 20),
+    )
+    top = _curve((80, 60 + hook), (75, 50), (125, 55)) + _curve((125, 55), (165, 60), (205, 58))[1:]
+    stem = _curve((205, 58), (160 + bend, 140), (115 + foot, 240))
+    bar = [(100 + rng.uniform(-10, 10), bar_y), (205 + rng.uniform(-15, 10), bar_y - rng.uniform(-5, 15))]
+    return [top + stem[1:], bar]
+
+
+def nine_with_a_curved_tail(rng):
+    """An open or closed loop, then a tail that curves down and back to the left, like a g."""
+    r, gap, cy = rng.uniform(40, 55), rng.uniform(0, 80), rng.uniform(85, 105)
+    loop = _arc(140, cy, r, r * rng.uniform(0.75, 0.95), -20, -360 + gap)
+    x0, y0 = loop[0]
+    depth = rng.uniform(220, 250)
+    return [
+        loop + _curve((x0, y0 + 10), (x0 + rng.uniform(0, 15), depth), (rng.uniform(70, 120), depth - 20))
+    ]
+
+
+def four_in_one_stroke_open_at_the_top(rng):
+    """Down and left, across, up to the top of the stem and down again, in one stroke: the top is open."""
+    lean, y, top = rng.uniform(10, 60), rng.uniform(140, 170), rng.uniform(40, 90)
+    return [[(100 + lean, 45), (80, y), (212, y), (178, y - 4), (175 + rng.uniform(-8, 8), top), (170, 245)]]
+
+
+def as_drawn_by_someone(strokes, rng):
+    angle, scale, shear = np.radians(rng.uniform(-12, 12)), rng.uniform(0.7, 1.05), rng.uniform(-0.25, 0.25)
+    dx, dy = rng.uniform(-15, 15, 2)
+    c, s = np.cos(angle), np.sin(angle)
+
+    def move(x, y):
+        x, y = x - 140 + shear * (y - 140), y - 140
+        return 140 + scale * (c * x - s * y) + dx, 140 + scale * (s * x + c * y) + dy
+
+    return [[move(x, y) for x, y in stroke] for stroke in strokes]
+
+
+@pytest.mark.parametrize(
+    "digit, style",
+    [(7, crossed_seven_with_a_hook), (9, nine_with_a_curved_tail), (4, four_in_one_stroke_open_at_the_top)],
+    ids=["7-crossed-hooked", "9-g-tail", "4-one-stroke-open-top"],
+)
+def test_the_default_model_reads_common_ways_of_drawing(digit, style):
+    from digitlab.storage import load_classifier
+    from digitlab.strokes import render_strokes
+
+    classifier, rng = load_classifier(), np.random.default_rng(1)
+    reads = [
+        read_image(
+            classifier, render_strokes(as_drawn_by_someone(style(rng), rng), brush=rng.uniform(10, 30))
+        ).digit
+        for _ in range(60)
+    ]
+    assert sum(read == digit for read in reads) >= 57, reads  # 95 % of sixty students

@@ -300,8 +300,12 @@ def test_a_waiting_student_reads_their_place_in_line():
 
 @pytest.mark.parametrize(
     "config",
-    [TrainConfig(hidden_units=(128, 64)), TrainConfig(architecture="cnn", hidden_units=(128,))],
-    ids=["mlp", "cnn"],
+    [
+        TrainConfig(hidden_units=(128, 64)),
+        TrainConfig(architecture="cnn", hidden_units=(128,)),
+        TrainConfig(architecture="cnn", hidden_units=(128,), batch_norm=True),
+    ],
+    ids=["mlp", "cnn", "cnn-bn"],
 )
 def test_the_parameter_count_is_the_models_own(config):
     from digitlab.model import build_model

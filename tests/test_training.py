@@ -95,3 +95,33 @@ def test_a_waiting_run_takes_a_slot_only_when_one_is_free(small_mnist):
     slots.release()
     run.join(timeout=60)
     assert run.state == "finished"
+
+
+def test_an_ensemble_averages_its_networks_and_round_trips(small_mnist, tmp_path):
+    from digitlab.model import members_of
+    from digitlab.storage import load_classifier, save_classifier
+
+    config = TrainConfig(hidden_units=(16,), epochs=1, train_size=1000, members=2, seed=7)
+    result = train(config, small_mnist)
+    members = members_of(result.classifier.model)
+    assert len(members) == 2 and config.label.endswith("×2")
+    images = small_mnist.x_test[:50].astype(np.float32)
+    # The mean of each network's own probabilities, computed outside the ensemble.
+    expected = np.mean([member.predict(images, verbose=0) for member in members], axis=0)
+    np.testing.assert_allclose(result.classifier.predict_proba(small_mnist.x_test[:50]), expected, atol=1e-5)
+    single = train(config.replace(members=1), small_mnist, evaluate_test=False).classifier.model
+    np.testing.assert_array_equal(members[0].get_weights()[0], single.get_weights()[0])  # seed, then seed + 1
+    assert not np.array_equal(members[1].get_weights()[0], single.get_weights()[0])
+    loaded = load_classifier(save_classifier(result.classifier, tmp_path / "ensemble"))
+    np.testing.assert_allclose(loaded.predict_proba(small_mnist.x_test[:50]), expected, atol=1e-5)
+    assert loaded.config.members == 2
+
+
+def test_an_ensemble_can_be_looked_inside(small_mnist):
+    from digitlab import inside
+
+    config = TrainConfig(hidden_units=(16,), epochs=1, train_size=500, members=2, seed=8)
+    classifier = train(config, small_mnist, evaluate_test=False).classifier
+    view = inside.look_inside(classifier, small_mnist.x_test[0])
+    assert [layer.name for layer in view.layers] == ["hidden1"] and view.gradient.shape == (28, 28)
+    assert inside.first_layer_weights(classifier)[1].shape == (784, 16)
