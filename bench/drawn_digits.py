@@ -85,7 +85,7 @@ class KerasFileClassifier:
 def load_model(args: argparse.Namespace):
     if args.keras_file:
         return KerasFileClassifier(args.keras_file)
-    from digitlab.storage import load_classifier  # imports TensorFlow: only once it is needed
+    from digitlab.learn.classifier import load_classifier  # imports TensorFlow: only once it is needed
 
     return load_classifier(None if args.model == "default" else args.model)
 

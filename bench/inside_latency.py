@@ -16,10 +16,11 @@ import time
 import numpy as np
 from _common import machine, percentiles
 
-from digitlab import charts, inside, inside_charts
+from digitlab import charts, inside_charts
 from digitlab.data import load_mnist
+from digitlab.learn import inside
+from digitlab.learn.classifier import load_classifier
 from digitlab.reading import predict_views
-from digitlab.storage import load_classifier
 
 
 def timed_ms(fn, *args) -> float:

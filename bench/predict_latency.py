@@ -20,9 +20,9 @@ from _common import machine, percentiles, result_line
 from PIL import Image
 
 from digitlab.data import load_mnist
+from digitlab.learn.classifier import load_classifier
 from digitlab.preprocess import canvas_to_input
 from digitlab.reading import predict_views
-from digitlab.storage import load_classifier
 
 
 def canvas_images(n: int, seed: int = 0) -> list[Image.Image]:

@@ -21,10 +21,10 @@ from predict_latency import canvas_images
 
 from digitlab.config import PRESETS
 from digitlab.data import load_mnist
+from digitlab.learn.classifier import load_classifier
+from digitlab.learn.training import train
 from digitlab.preprocess import canvas_to_input
 from digitlab.reading import predict_views
-from digitlab.storage import load_classifier
-from digitlab.training import train
 
 
 def read_while(classifier, images, every: float, busy) -> list[float]:

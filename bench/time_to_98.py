@@ -21,7 +21,7 @@ from _common import machine, result_line
 
 from digitlab.config import PRESETS
 from digitlab.data import load_mnist
-from digitlab.training import train
+from digitlab.learn.training import train
 
 GOAL_ACCURACY, GOAL_SECONDS = 0.98, 30.0
 CHECKS_PER_EPOCH = 4

@@ -26,17 +26,20 @@ import time
 from _common import machine, result_line
 
 from digitlab import charts
-from digitlab.augment import make_dataset
+from digitlab.classroom.runs import TrainingRun
 from digitlab.config import TrainConfig
 from digitlab.data import load_mnist
-from digitlab.training import TrainingRun, encode_targets, split_data
+from digitlab.learn.augment import make_dataset
+from digitlab.learn.fit import encode_targets
+from digitlab.learn.training import split_data, train
+
 
 PAGE_REFRESH_S = 0.5  # the Train page's st.fragment(run_every=0.5)
 
 
 def fit_seconds(config, dataset, with_callback: bool) -> float:
-    from digitlab.callbacks import LiveProgress
-    from digitlab.model import build_model, compile_model, normalization_params
+    from digitlab.learn.callbacks import LiveProgress
+    from digitlab.learn.model import build_model, compile_model, normalization_params
 
     started = time.perf_counter()
     x_train, y_train, _, _ = split_data(config, dataset)
@@ -58,7 +61,7 @@ def draw_page(run: TrainingRun) -> None:
 
 
 def app_seconds(config, dataset) -> float:
-    run = TrainingRun(config, dataset)
+    run = TrainingRun(config, dataset, train=train)
     run.start()
     while not run.done:
         run.join(PAGE_REFRESH_S)

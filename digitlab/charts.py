@@ -16,6 +16,8 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.colors import diverging
 
+from digitlab.reading import format_probability
+
 # Okabe-Ito palette: distinguishable with every common colour-vision deficiency.
 BLUE, ORANGE, VERMILLION = "#0072B2", "#E69F00", "#D55E00"
 SKY, GREEN, PURPLE = "#56B4E9", "#009E73", "#CC79A7"
@@ -60,15 +62,6 @@ def _digit_axis(title: str) -> dict:
     return {"title": title, "tickvals": list(range(10)), "range": [-0.5, 9.5]} | fixed
 
 
-def probability_label(p: float) -> str:
-    """A bar's label: whole percents, but never a false certainty ("100%") or a false "0%" at the ends."""
-    if p > 0.99:
-        return ">99%"
-    if p < 0.01:
-        return "<1%"
-    return f"{p:.0%}"
-
-
 def probability_bars(probs: np.ndarray, highlight: int | None = None) -> go.Figure:
     """Bars of the ten digit probabilities; `highlight` (default: the likeliest) in the accent colour."""
     probs = np.asarray(probs, dtype=float)
@@ -79,7 +72,7 @@ def probability_bars(probs: np.ndarray, highlight: int | None = None) -> go.Figu
         x=list(range(10)),
         y=probs,
         marker_color=[BLUE if digit == top else MUTED for digit in range(10)],
-        text=[probability_label(p) for p in probs],
+        text=[format_probability(p) for p in probs],
         textposition="outside",
         cliponaxis=False,  # a ">99%" label may stand above the axis
         hovertemplate="Digit %{x}: probability %{y:.1%}<extra></extra>",
@@ -353,3 +346,13 @@ def weights_grid(weights: np.ndarray, max_units: int = 64) -> go.Figure:
     layout = _layout(560, margin={"l": 5, "r": 5, "t": 5, "b": 5})
     layout |= {"xaxis": HIDDEN_AXIS | {"scaleanchor": "y"}, "yaxis": HIDDEN_AXIS | {"autorange": "reversed"}}
     return go.Figure(heatmap, layout)
+
+
+def enlarge(pixels: np.ndarray, side: int) -> np.ndarray:
+    """Scale a grey image so its longer side is `side`: blocky (nearest) when growing, so pixels show."""
+    pixels = np.asarray(pixels, dtype=np.uint8)
+    h, w = pixels.shape
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    method = Image.NEAREST if scale >= 1 else Image.BOX
+    return np.asarray(Image.fromarray(pixels).resize(size, method))

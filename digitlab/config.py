@@ -27,6 +27,10 @@ MIN_UNITS, MAX_UNITS = 8, 1024
 MAX_TRAIN_SIZE = 60_000
 MIN_TRAIN_SIZE = 100
 MAX_MEMBERS = 5
+# The CNN's convolutions: 3×3 'same' kernels with these many filters, each followed by 2×2 pooling.
+# learn.model builds them and estimate counts their cost, both from here.
+CNN_FILTERS = (32, 64)
+CNN_KERNEL = 3
 
 
 class ConfigError(ValueError):

@@ -17,7 +17,27 @@ from typing import NoReturn
 
 import numpy as np
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def assets_dir() -> Path:
+    """The bundled MNIST files, pen strokes, default model and scripts.
+
+    In a checkout they are the repository's top-level assets/; an installed package carries a copy as
+    digitlab/assets (pyproject.toml maps one onto the other), found first.
+    """
+    packaged = PACKAGE_DIR / "assets"
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "assets"
+
+
+def var_dir() -> Path:
+    """Where the server writes by default (the board, caches): var/ of a checkout, else ~/.cache/digitlab."""
+    if (PACKAGE_DIR.parent / "pyproject.toml").exists():
+        return PACKAGE_DIR.parent / "var"
+    return Path.home() / ".cache" / "digitlab"
+
+
+ASSETS_DIR = assets_dir()
 MNIST_DIR = ASSETS_DIR / "mnist"
 CHECKSUMS_FILE = "SHA256SUMS"
 MNIST_FILES = {

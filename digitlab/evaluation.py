@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from digitlab.pen import benchmark_images
+from digitlab.reading import predict_many
+
 DIGITS = tuple(range(10))
 
 
@@ -130,9 +133,6 @@ def evaluate(classifier, images: np.ndarray, labels: np.ndarray) -> Evaluation:
 
 def evaluate_drawings(classifier) -> Evaluation:
     """The classifier on the 4,338 pen-drawn benchmark-lab digits, read as the Draw page reads them."""
-    from digitlab.pen import benchmark_images
-    from digitlab.reading import predict_many
-
     pen = benchmark_images()
     return Evaluation.from_probabilities(predict_many(classifier, pen.images), pen.labels)
 
@@ -146,10 +146,49 @@ def accuracy_by_group(result: Evaluation, groups: np.ndarray) -> dict[str, float
 
 def drawings_summary(result: Evaluation) -> dict:
     """What a run's metadata keeps of `evaluate_drawings`: accuracy, count and accuracy per lab."""
-    from digitlab.pen import benchmark_images
-
     return {
         "pen_accuracy": result.accuracy,
         "pen_images": int(len(result.labels)),
         "pen_by_lab": accuracy_by_group(result, benchmark_images().sources),
     }
+
+
+def report_in_percent(report: list[dict]) -> list[dict]:
+    """evaluation.report with precision, recall and F1 as percentages, for a table with one decimal."""
+    scores = ("precision", "recall", "f1")
+    return [{key: 100 * value if key in scores else value for key, value in row.items()} for row in report]
+
+
+def pair_label(true: int, predicted: int, count: int) -> str:
+    """'4 → 9: 12 images': a most-confused pair as the class reads it."""
+    return f"{true} → {predicted}: {count:,} image{'s' * (count != 1)}"
+
+
+def selected_cell(event) -> tuple[int, int] | None:
+    """(true, predicted) of the clicked confusion-matrix square, from st.plotly_chart's selection."""
+    try:
+        points = event["selection"]["points"]
+        true, predicted = points[0]["customdata"][:2]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return int(true), int(predicted)
+
+
+def pick_examples(
+    labels: np.ndarray, predictions: np.ndarray, count: int = 20, max_wrong: int = 6, seed: int = 0
+) -> np.ndarray:
+    """Indices of `count` test images to show after a run: up to `max_wrong` mistakes, the rest right.
+
+    Random images alone would show a 97% model making no mistake at all; a few errors teach more.
+    """
+    rng = np.random.default_rng(seed)
+    wrong = np.flatnonzero(labels != predictions)
+    right = np.flatnonzero(labels == predictions)
+    n_wrong = min(max_wrong, len(wrong), count)
+    chosen = np.concatenate(
+        [
+            rng.choice(wrong, n_wrong, replace=False),
+            rng.choice(right, min(count - n_wrong, len(right)), replace=False),
+        ]
+    ).astype(np.int64)
+    return np.sort(chosen)

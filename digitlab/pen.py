@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from digitlab import preprocess, strokes
+from digitlab.data import var_dir
 from digitlab.preprocess import NothingToRead, canvas_to_input
 
 TRAINING_VARIANTS = 3  # renders of each training-lab digit, each with its own brush, size and place
@@ -76,7 +77,7 @@ def _cache_key(part: str, *numbers) -> str:
 
 
 def _cached(part: str, render, *numbers) -> PenImages:
-    folder = Path(os.environ.get(CACHE_ENV) or Path(__file__).resolve().parent.parent / "var") / "cache"
+    folder = Path(os.environ.get(CACHE_ENV) or var_dir()) / "cache"
     path = folder / f"pen_{part}_{_cache_key(part, *numbers)}.npz"
     try:
         with np.load(path) as saved:

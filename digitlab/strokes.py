@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from digitlab.data import ASSETS_DIR, DataError
+from digitlab.data import DataError, assets_dir
 
 # The original file, beside the repository; only needed to rebuild the bundle.
 UNIPEN_PATH = Path(__file__).resolve().parents[2] / "shared/data/unipen/unipen_1a_digits.json.gz"
 UNIPEN_ENV = "DIGITLAB_UNIPEN"  # set to another path to read the original file from elsewhere
-BUNDLE_DIR = ASSETS_DIR / "unipen"
+BUNDLE_DIR = assets_dir() / "unipen"
 # The split is by lab (UNIPEN's `source`), so no writer, tablet or collection is in both parts, and
 # it is fixed by the data's README. The benchmark labs are a test set: nothing ever trains on them.
 BENCHMARK_LABS = ("ibm", "ced", "tos", "uqb", "imp")

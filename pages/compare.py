@@ -11,7 +11,10 @@ import sqlite3
 import numpy as np
 import streamlit as st
 
-from digitlab import board, charts, runs, ui
+from digitlab import charts
+from digitlab.app import state, workarounds
+from digitlab.classroom import board
+from digitlab.classroom import history as runs
 
 BOARD_COLUMNS = {
     "rank": st.column_config.NumberColumn("#", width="small"),
@@ -116,9 +119,9 @@ def class_board(records: list[runs.RunRecord]) -> None:
     teacher_clear()
 
 
-ui.through_router()
+workarounds.through_router()
 st.title("Compare runs")
-runs.record_finished(st.session_state, ui.current_run())
+state.settle_finished_run()  # a run that ended on another page joins the list
 records = st.session_state.get(runs.HISTORY, [])
 if records:
     st.caption(f"The last {runs.MAX_RUNS} runs of this session, best test accuracy first.")

@@ -7,7 +7,9 @@ pairs below it, shows that square's test images with the network's two best gues
 import numpy as np
 import streamlit as st
 
-from digitlab import charts, session, ui
+from digitlab import charts, reading
+from digitlab.app import state, widgets, workarounds
+from digitlab.evaluation import pair_label, selected_cell
 
 CELL = "confusion_cell"  # (true, predicted) last chosen by a click on the matrix or on a pair
 PAIRS = "confusion_pairs"
@@ -16,7 +18,7 @@ TILE_PX = 84  # 28×28 images drawn 3× larger, each pixel a sharp square
 
 
 def remember_click() -> None:
-    st.session_state[CELL] = session.selected_cell(st.session_state["cm"])
+    st.session_state[CELL] = selected_cell(st.session_state["cm"])
     st.session_state[PAIRS] = None  # the pair chips no longer say what is shown
 
 
@@ -35,25 +37,25 @@ def show_cell(true: int, predicted: int) -> None:
     shown = indices[:MAX_IMAGES]
     more = f" The first {MAX_IMAGES} are shown." if len(indices) > MAX_IMAGES else ""
     st.caption(f"Under each image: the network's two best guesses.{more}")
-    tiles = [np.pad(session.enlarge(dataset.x_test[i], TILE_PX), 3, constant_values=255) for i in shown]
-    guesses = [session.guesses_title(evaluation.probabilities[i], "  \n") for i in shown]
+    tiles = [np.pad(charts.enlarge(dataset.x_test[i], TILE_PX), 3, constant_values=255) for i in shown]
+    guesses = [reading.guesses_title(evaluation.probabilities[i], "  \n") for i in shown]
     st.image(tiles, caption=guesses, width=TILE_PX + 6)
 
 
-ui.through_router()
+workarounds.through_router()
 st.title("Where does the network get confused?")
-dataset = ui.require_dataset()
-ui.require_active_classifier()
-evaluation = ui.active_evaluation()
+dataset = widgets.require_dataset()
+widgets.require_active_classifier()
+evaluation = state.active_evaluation()
 st.caption(
-    f"{ui.describe_active_model()}. Each square counts the test images of one true digit (row) that the "
+    f"{widgets.describe_active_model()}. Each square counts the test images of one true digit (row) that the "
     "network read as a digit (column). The diagonal is what it got right."
 )
 pairs = evaluation.most_confused(10)
-pair_cells = {session.pair_label(*pair): pair[:2] for pair in pairs}
+pair_cells = {pair_label(*pair): pair[:2] for pair in pairs}
 
 normalize = st.toggle("Show each row as shares instead of counts", key="confusion_normalize")
-cell = st.session_state.get(CELL) or session.selected_cell(st.session_state.get("cm"))
+cell = st.session_state.get(CELL) or selected_cell(st.session_state.get("cm"))
 figure = charts.confusion_matrix_figure(evaluation.confusion, normalize=normalize)
 figure.update_traces(
     selectedpoints=[10 * cell[0] + cell[1]] if cell else None,  # also for a chosen pair
@@ -84,4 +86,4 @@ st.pills(
     args=(pair_cells,),
     help="The ten squares off the diagonal with the most images. Click one to see them.",
 )
-ui.show_report(evaluation)
+widgets.show_report(evaluation)

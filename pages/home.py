@@ -5,9 +5,10 @@ Kept light on purpose: no TensorFlow here, so the page is ready within moments o
 
 import streamlit as st
 
-from digitlab import charts, data, storage, ui
+from digitlab import charts, data, modelfile
+from digitlab.app import resources, widgets, workarounds
 
-ui.through_router()
+workarounds.through_router()
 st.title("How does a neural network read handwriting?")
 st.markdown(
     "A network learns to read digits from **60,000 handwritten examples** (the MNIST data set) and is "
@@ -45,14 +46,14 @@ for column, (page, label, icon, text) in zip(columns, steps, strict=True):
         st.write(text)
 
 try:
-    st.info(f"Network in use: {ui.describe_active_model()}", icon=":material/neurology:")
-except storage.ModelFileError as error:
+    st.info(f"Network in use: {widgets.describe_active_model()}", icon=":material/neurology:")
+except modelfile.ModelFileError as error:
     st.warning(f"No network yet: the default model is missing ({error}). Train one on the Train page.")
 
 st.subheader("What the network learns from")
 st.caption("Two random examples of each digit from the training images, 28×28 pixels each.")
 try:
-    dataset = ui.get_dataset()
+    dataset = resources.get_dataset()
 except data.DataError as error:
     st.error(f"The MNIST images could not be loaded: {error}")
 else:

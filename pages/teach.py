@@ -1,25 +1,22 @@
 """Teach: the drawings you corrected on Draw, how well the network reads them, and fine-tuning on them.
 
-The set lives in the browser session (at most handwriting.MAX_DRAWINGS drawings); it can be downloaded as a
-zip and imported back. Fine-tuning runs here, in the script, with a progress bar: a few hundred steps, and
-one training slot of the server, so it stays bounded. The fine-tuned copy becomes the session's model.
+The set lives in the browser session (at most handwriting.MAX_DRAWINGS drawings); it can be downloaded
+as a zip and imported back. Fine-tuning runs in the script, with a progress bar: a few hundred steps,
+in one training slot of the server (app.state.fine_tune_in_a_slot), so it stays bounded.
+The fine-tuned copy becomes the session's model.
 """
-
-import threading
 
 import numpy as np
 import streamlit as st
 
-from digitlab import charts, handwriting, session, ui
+from digitlab import charts, events
+from digitlab.app import state, widgets, workarounds
+from digitlab.classroom import handwriting
 
 IMPORT = "teach_import"
 NOTICE = "teach_notice"  # what the last import or fine-tuning did, shown once
 MIN_DRAWINGS = 3  # fewer is not worth a fine-tuning
 SHOWN = 40  # the newest drawings drawn in the grid
-
-
-def own_handwriting() -> handwriting.HandwritingSet:
-    return st.session_state.setdefault(handwriting.SESSION_KEY, handwriting.HandwritingSet())
 
 
 def import_zip() -> None:
@@ -31,14 +28,14 @@ def import_zip() -> None:
     except handwriting.HandwritingFileError as error:
         st.session_state[NOTICE] = ("error", f"That zip cannot be imported: {error}")
         return
-    own_handwriting().drawings.extend(imported.drawings)
+    state.own_handwriting().drawings.extend(imported.drawings)
     st.session_state[NOTICE] = ("success", f"Imported {len(imported)} drawings.")
 
 
 def show_scores(classifier, drawings: handwriting.HandwritingSet):
     """The active model on your drawings beside MNIST's test set; returns the evaluation on yours."""
     own = handwriting.evaluate_on(classifier, drawings)
-    mnist = ui.active_evaluation().accuracy
+    mnist = state.active_evaluation().accuracy
     with st.container(horizontal=True):
         st.metric(
             "On your handwriting",
@@ -62,26 +59,24 @@ def show_drawings(drawings: handwriting.HandwritingSet, predictions: np.ndarray)
     st.plotly_chart(figure, theme=None, key="teach_grid")
 
 
+def progress_bar():
+    """A bar for the fine-tuning, once it has a slot; the function that moves it after each batch."""
+    bar = st.progress(0.0, text="Fine-tuning…")
+
+    def show_progress(event: events.ProgressEvent) -> None:
+        if event["kind"] == "batch":
+            bar.progress(*events.progress_summary(event))
+
+    return show_progress
+
+
 def fine_tune(classifier, drawings: handwriting.HandwritingSet, before: float) -> None:
-    slots, ticket = ui.training_slots(), object()
-    no_wait = threading.Event()
-    no_wait.set()  # a slot now or none: the page must not hang behind another class's training
-    if not slots.acquire(ticket, no_wait):
+    result = state.fine_tune_in_a_slot(classifier, drawings, progress_bar)
+    if result is None:
         st.warning("The server is busy training other networks: try again in a minute.")
         return
-    try:
-        ui.import_tensorflow()
-        bar = st.progress(0.0, text="Fine-tuning…")
-
-        def show_progress(event: dict) -> None:
-            if event["kind"] == "batch":
-                bar.progress(*session.progress_summary(event))
-
-        result = handwriting.fine_tune(classifier, drawings, ui.require_dataset(), emit=show_progress)
-    finally:
-        slots.release()
     after = handwriting.evaluate_on(result.classifier, drawings).accuracy
-    ui.set_active(result.classifier, result.evaluation)
+    state.set_active(result.classifier, result.evaluation)
     st.session_state[NOTICE] = (
         "success",
         f"Fine-tuned in {result.seconds:.0f} s: your handwriting {before:.0%} → {after:.0%}, MNIST test "
@@ -90,11 +85,11 @@ def fine_tune(classifier, drawings: handwriting.HandwritingSet, before: float) -
     st.rerun()
 
 
-ui.through_router()
+workarounds.through_router()
 st.title("Teach it your handwriting")
-classifier = ui.require_active_classifier()
-st.caption(f"Using {ui.describe_active_model()}.")
-drawings = own_handwriting()
+classifier = widgets.require_active_classifier()
+st.caption(f"Using {widgets.describe_active_model()}.")
+drawings = state.own_handwriting()
 if notice := st.session_state.pop(NOTICE, None):
     getattr(st, notice[0])(notice[1])
 

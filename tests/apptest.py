@@ -1,10 +1,10 @@
 """What the AppTest files share: opening a page through app.py, drawing on the canvas, a short run.
 
 AppTest makes Streamlit guess afresh on every script run whether pages/ is an old-style multipage
-folder, and then runs the page alone (the server guesses once, and `ui.through_router` corrects it;
-its browser test is in tests/e2e/test_app_e2e.py). `settled_init` settles the guess as `st.navigation`
-does, so every AppTest run really goes through the router; the `through_the_router` fixture in
-tests/conftest.py applies it.
+folder, and then runs the page alone (the server guesses once, and `workarounds.through_router`
+corrects it; its browser test is in tests/e2e/test_app_e2e.py). `workarounds.settle_pages_guess_in_apptest`
+settles the guess as `st.navigation` does, so every AppTest run really goes through the router; the
+`through_the_router` fixture in tests/conftest.py applies it.
 """
 
 import base64
@@ -13,22 +13,10 @@ import time
 from pathlib import Path
 
 from PIL import Image, ImageDraw
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120  # seconds per script run: the first run of a model page imports TensorFlow
-
-
-def settled_init():
-    """A PagesManager.__init__ that settles the pages/ guess right after Streamlit makes it."""
-    original = PagesManager.__init__
-
-    def settled(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    return settled
 
 
 def open_page(name: str | None = None, **query) -> AppTest:

@@ -33,7 +33,7 @@ def small_mnist(mnist):
 def tiny_classifier(small_mnist):
     """A model trained for one epoch on the small slice, shared by the tests that only read it."""
     from digitlab.config import TrainConfig
-    from digitlab.training import train
+    from digitlab.learn.training import train
 
     config = TrainConfig(hidden_units=(32,), epochs=1, batch_size=64, train_size=2000, seed=3)
     return train(config, small_mnist).classifier
@@ -47,8 +47,6 @@ def rng():
 @pytest.fixture
 def through_the_router(monkeypatch):
     """Every AppTest script run goes through app.py, as on the server (tests/apptest.py)."""
-    from streamlit.runtime.pages_manager import PagesManager
+    from digitlab.app import workarounds
 
-    from tests.apptest import settled_init
-
-    monkeypatch.setattr(PagesManager, "__init__", settled_init())
+    workarounds.settle_pages_guess_in_apptest(monkeypatch)

@@ -8,11 +8,12 @@ import json
 import time
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from digitlab import board, runs
-from tests.apptest import APP, TIMEOUT, open_page, settled_init, texts
+from digitlab.app import workarounds
+from digitlab.classroom import board
+from digitlab.classroom import history as runs
+from tests.apptest import APP, TIMEOUT, open_page, texts
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("through_the_router")]
 
@@ -50,7 +51,7 @@ def button(at: AppTest, label: str):
 def two_runs():
     """One session that trained an MLP and a CNN, its board in a folder of its own."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(PagesManager, "__init__", settled_init())
+        workarounds.settle_pages_guess_in_apptest(patch)
         at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
         train_small(at, "mlp")
         train_small(at, "cnn")

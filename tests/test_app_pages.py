@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from digitlab import ui
+from digitlab.app import state
 from tests.apptest import APP, draw, open_page, png_of_a_one, small_run, texts, train_until_done
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +84,7 @@ def test_training_shows_results_and_makes_the_model_active():
     assert accuracy.value.endswith("%") and "vs the default model" in accuracy.delta
     assert at.dataframe  # the per-digit report
     assert "now use this network" in texts(at.success)
-    active = at.session_state[ui.ACTIVE]["classifier"]
+    active = at.session_state[state.ACTIVE]["classifier"]
     assert active.name.startswith("MLP 784-64-10")
     at.switch_page("pages/draw.py").run()
     assert "your trained model" in texts(at.caption)
@@ -95,7 +95,7 @@ def test_a_diverging_learning_rate_explains_itself():
     train_until_done(at)
     message = texts(at.error)
     assert "learning rate is too high" in message and "last good weights were kept" in message
-    assert ui.ACTIVE not in at.session_state  # the default model stays in use
+    assert state.ACTIVE not in at.session_state  # the default model stays in use
 
 
 # Draw

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from digitlab import handwriting, ui
+from digitlab.app import resources, state
+from digitlab.classroom import handwriting
 from tests.apptest import draw, open_page, png_of_a_one, texts
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("through_the_router")]
@@ -86,9 +87,9 @@ def test_teach_page_compares_your_handwriting_with_mnist():
     at = teach_with(drawings)
     assert not at.exception, at.exception
     metrics = {metric.label: metric for metric in at.metric}
-    mnist = ui.get_default_evaluation().accuracy
+    mnist = resources.get_default_evaluation().accuracy
     assert metrics["On the MNIST test set"].value == f"{mnist:.1%}"
-    own = handwriting.evaluate_on(ui.get_default_classifier(), drawings).accuracy
+    own = handwriting.evaluate_on(resources.get_default_classifier(), drawings).accuracy
     assert metrics["On your handwriting"].value == f"{own:.1%}"
     assert charts_keys(at) == ["teach_grid"]
 
@@ -110,7 +111,7 @@ def test_fine_tuning_makes_a_new_active_model():
     at.button(key="teach_fine_tune").click().run(timeout=300)
     assert not at.exception, at.exception
     assert "Fine-tuned in" in texts(at.success) and "Draw and Confusion now use" in texts(at.success)
-    active = at.session_state[ui.ACTIVE]
+    active = at.session_state[state.ACTIVE]
     assert active["classifier"].name.endswith("+ your handwriting")
     assert active["evaluation"].accuracy > 0.95  # MNIST is not forgotten
     assert "your trained model" in texts(at.caption)

@@ -1,7 +1,7 @@
 import numpy as np
 import tensorflow as tf
 
-from digitlab.augment import _segment_ink, add_handwriting_variants, augment_batch, make_dataset
+from digitlab.learn.augment import _segment_ink, add_handwriting_variants, augment_batch, make_dataset
 
 
 def test_augmentation_is_reproducible_and_keeps_images_in_range(small_mnist):

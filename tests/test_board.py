@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from digitlab import board
+from digitlab.classroom import board
 
 
 @pytest.fixture

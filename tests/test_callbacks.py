@@ -5,7 +5,7 @@ import threading
 import keras
 import numpy as np
 
-from digitlab.callbacks import LiveProgress
+from digitlab.learn.callbacks import LiveProgress
 
 
 def tiny_model(lr=0.01):

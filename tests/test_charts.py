@@ -13,6 +13,7 @@ from digitlab.charts import (
     ACCURACY_TICK_FORMATS,
     compare_curves,
     confusion_matrix_figure,
+    enlarge,
     image_grid,
     probability_bars,
     thin_points,
@@ -257,3 +258,17 @@ def test_weights_grid_tiles_and_symmetric_scale():
         tile = weights[:, unit].reshape(28, 28)
         assert np.all(windows == tile, axis=(2, 3)).sum() == 1  # upright 28x28 tile, not transposed
     assert heatmap.colorscale[0][1] != heatmap.colorscale[-1][1]  # two hues: a diverging scale
+
+
+def test_enlarge_turns_each_pixel_into_a_sharp_square():
+    small = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
+    big = enlarge(small, 168)
+    assert big.shape == (168, 168)
+    blocks = big.reshape(28, 6, 28, 6)
+    assert np.array_equal(blocks[:, 0, :, 0], small)
+    assert (blocks == small[:, None, :, None]).all()
+
+
+def test_enlarge_keeps_the_aspect_and_shrinks_big_images():
+    assert enlarge(np.zeros((218, 118), np.uint8), 112).shape == (112, 61)
+    assert enlarge(np.full((280, 280), 200, np.uint8), 112).shape == (112, 112)

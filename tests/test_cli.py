@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitlab import board
+from digitlab.classroom import board
 from digitlab.cli import EXIT_LOAD, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, main
-from digitlab.storage import DEFAULT_MODEL_PATH, save_classifier
+from digitlab.learn.classifier import save_classifier
+from digitlab.modelfile import DEFAULT_MODEL_PATH
 
 
 @pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["board"]])

@@ -1,7 +1,16 @@
 import numpy as np
 import pytest
 
-from digitlab.evaluation import Evaluation, classification_report, confusion_matrix, most_confused
+from digitlab.evaluation import (
+    Evaluation,
+    classification_report,
+    confusion_matrix,
+    most_confused,
+    pair_label,
+    pick_examples,
+    report_in_percent,
+    selected_cell,
+)
 
 
 def test_confusion_matrix_matches_a_hand_count():
@@ -49,3 +58,44 @@ def test_evaluation_from_probabilities():
     assert list(result.cell_indices(3, 5)) == [1]
     assert result.loss == pytest.approx(-(np.log(0.55) * 2 + np.log(0.05)) / 3)
     assert result.summary()["confusion"][3][5] == 1
+
+
+def test_pair_label():
+    assert pair_label(4, 9, 12) == "4 → 9: 12 images"
+    assert pair_label(4, 9, 1) == "4 → 9: 1 image"
+
+
+def test_selected_cell_reads_the_clicked_square():
+    # The shape st.plotly_chart returns for a click on a confusion_matrix_figure square.
+    event = {
+        "selection": {"points": [{"x": 9, "y": 4, "customdata": [4, 9, 6, 0.006]}], "point_indices": [49]}
+    }
+    assert selected_cell(event) == (4, 9)
+    assert selected_cell({"selection": {"points": []}}) is None
+    assert selected_cell(None) is None
+
+
+def test_examples_mix_a_few_mistakes_with_right_answers():
+    labels = np.arange(30) % 10
+    predictions = labels.copy()
+    predictions[[3, 17, 25]] = 0  # three mistakes (label 0 at index 0, 10, 20 stay right)
+    picks = pick_examples(labels, predictions, count=20, max_wrong=6)
+    assert len(picks) == len(set(picks)) == 20
+    assert list(picks) == sorted(picks)
+    assert {3, 17, 25} <= set(picks)
+    predictions[:10] = (labels[:10] + 1) % 10  # now 12 mistakes: only 6 are shown
+    picks = pick_examples(labels, predictions, count=20, max_wrong=6)
+    assert int(np.sum(labels[picks] != predictions[picks])) == 6
+    assert np.array_equal(picks, pick_examples(labels, predictions, count=20, max_wrong=6))
+
+
+def test_report_in_percent_scales_only_the_scores():
+    row = {"digit": "4", "precision": 0.5, "recall": 0.25, "f1": 1 / 3, "support": 982}
+    (scaled,) = report_in_percent([row])
+    assert scaled == {
+        "digit": "4",
+        "precision": 50.0,
+        "recall": 25.0,
+        "f1": pytest.approx(33.333, abs=1e-3),
+        "support": 982,
+    }

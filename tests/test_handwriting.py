@@ -10,7 +10,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from digitlab import handwriting as hw
+from digitlab.classroom import handwriting as hw
+from digitlab.learn import fine_tuning
 
 
 def digit(value: int) -> np.ndarray:
@@ -108,8 +109,8 @@ def test_each_pass_mixes_a_quarter_of_drawings_with_mnist(small_mnist):
     drawings = hw.HandwritingSet()
     for value in range(10):
         drawings.add(digit(value) // 2, value)  # only 0 and 127: no MNIST digit is that flat
-    config = hw.FineTuneConfig(own_per_epoch=40, mnist_per_own=3)
-    images, labels = hw.mix(drawings, small_mnist.x_train, small_mnist.y_train, config)
+    config = fine_tuning.FineTuneConfig(own_per_epoch=40, mnist_per_own=3)
+    images, labels = fine_tuning.mix(drawings, small_mnist.x_train, small_mnist.y_train, config)
     assert len(images) == 160 and len(labels) == 160
     own = np.isin(images, (0, 127)).all(axis=(1, 2))
     assert own.sum() == 40 and np.bincount(labels[own], minlength=10).tolist() == [4] * 10
@@ -129,8 +130,8 @@ def test_fine_tuning_learns_the_new_style_and_keeps_mnist(tiny_classifier, mnist
     weights_before = [w.copy() for w in tiny_classifier.model.get_weights()]
     before = hw.evaluate_on(tiny_classifier, held_out).accuracy
     events = []
-    config = hw.FineTuneConfig(epochs=3, own_per_epoch=300, learning_rate=1e-3)
-    result = hw.fine_tune(tiny_classifier, own, small_mnist, config, emit=events.append)
+    config = fine_tuning.FineTuneConfig(epochs=3, own_per_epoch=300, learning_rate=1e-3)
+    result = fine_tuning.fine_tune(tiny_classifier, own, small_mnist, config, emit=events.append)
     after = hw.evaluate_on(result.classifier, held_out).accuracy
     plain_before = np.mean(tiny_classifier.predict_proba(small_mnist.x_test).argmax(1) == small_mnist.y_test)
     mnist_after = result.evaluation.accuracy
@@ -146,11 +147,12 @@ def test_fine_tuning_learns_the_new_style_and_keeps_mnist(tiny_classifier, mnist
 
 def test_fine_tuning_needs_drawings(tiny_classifier, small_mnist):
     with pytest.raises(ValueError, match="nothing to learn"):
-        hw.fine_tune(tiny_classifier, hw.HandwritingSet(), small_mnist)
+        fine_tuning.fine_tune(tiny_classifier, hw.HandwritingSet(), small_mnist)
 
 
 def test_the_new_modules_import_without_streamlit_or_tensorflow():
-    code = "import sys, digitlab.handwriting, digitlab.inside, digitlab.inside_charts; print(*sys.modules)"
+    modules = "digitlab.classroom.handwriting, digitlab.learn.inside, digitlab.inside_charts"
+    code = f"import sys, {modules}; print(*sys.modules)"
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()

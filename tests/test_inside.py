@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
-from digitlab import inside, inside_charts
+from digitlab import inside_charts
+from digitlab.learn import inside
 
 
 @pytest.fixture(scope="module")
 def default_classifier():
-    from digitlab.storage import load_classifier
+    from digitlab.learn.classifier import load_classifier
 
     return load_classifier()
 

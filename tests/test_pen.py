@@ -6,7 +6,7 @@ import pytest
 
 from digitlab import pen, strokes
 from digitlab.config import TrainConfig
-from digitlab.training import split_data, train
+from digitlab.learn.training import split_data, train
 
 # The split of ../shared/data/unipen/README.md, written out here rather than read from the code.
 BENCHMARK = {"ibm", "ced", "tos", "uqb", "imp"}

@@ -3,7 +3,15 @@ import pytest
 from PIL import Image, ImageDraw
 
 from digitlab.preprocess import NothingToRead
-from digitlab.reading import Reading, read_image, views
+from digitlab.reading import (
+    Reading,
+    format_probability,
+    guesses_title,
+    read_image,
+    top_guesses,
+    unsure_message,
+    views,
+)
 
 
 def test_views_turn_the_image_about_its_centre():
@@ -47,7 +55,7 @@ def test_a_blank_canvas_is_nothing_to_read():
 
 
 def test_the_default_model_reads_clear_strokes():
-    from digitlab.storage import load_classifier
+    from digitlab.learn.classifier import load_classifier
 
     classifier = load_classifier()
     one = Image.new("RGB", (280, 280), "black")
@@ -123,7 +131,7 @@ def as_drawn_by_someone(strokes, rng):
     ids=["7-crossed-hooked", "9-g-tail", "4-one-stroke-open-top"],
 )
 def test_the_default_model_reads_common_ways_of_drawing(digit, style):
-    from digitlab.storage import load_classifier
+    from digitlab.learn.classifier import load_classifier
     from digitlab.strokes import render_strokes
 
     classifier, rng = load_classifier(), np.random.default_rng(1)
@@ -134,3 +142,28 @@ def test_the_default_model_reads_common_ways_of_drawing(digit, style):
         for _ in range(60)
     ]
     assert sum(read == digit for read in reads) >= 57, reads  # 95 % of sixty students
+
+
+PROBS = np.array([0.1, 0.05, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.35])
+
+
+def test_top_guesses_likeliest_first_and_ties_to_the_smaller_digit():
+    assert top_guesses(PROBS, 2) == [(4, 0.5), (9, 0.35)]
+    assert top_guesses(np.full(10, 0.1), 2) == [(0, 0.1), (1, 0.1)]
+
+
+def test_not_sure_below_the_threshold_only():
+    assert unsure_message(PROBS, 0.6) == "Not sure — maybe 4 or 9"
+    assert unsure_message(PROBS, 0.5) is None  # exactly at the threshold is sure enough
+    assert unsure_message(PROBS, 0.3) is None
+
+
+def test_probabilities_never_read_as_zero_or_certain():
+    assert [format_probability(p) for p in (0.004, 0.62, 0.995, 1.0)] == [
+        "<1%",
+        "62%",
+        ">99%",
+        ">99%",
+    ]
+    assert guesses_title(PROBS) == "4: 50% 9: 35%"
+    assert guesses_title(PROBS, "  \n") == "4: 50%  \n9: 35%"

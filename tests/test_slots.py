@@ -6,8 +6,10 @@ Runs here are TrainingRuns on a tiny config, or plain tickets where only the lin
 import threading
 import time
 
+from digitlab.classroom.runs import RunWatcher, TrainingRun
+from digitlab.classroom.slots import TrainingSlots, slot_count
 from digitlab.config import TrainConfig
-from digitlab.training import RunWatcher, TrainingRun, TrainingSlots, slot_count
+from digitlab.learn.training import train
 
 
 def wait_until(condition, seconds: float = 30) -> None:
@@ -70,7 +72,7 @@ def test_a_stopped_waiter_leaves_the_line_and_the_others_move_up():
 def test_two_slots_let_two_runs_train_and_a_third_wait(small_mnist):
     slots = TrainingSlots(2)
     config = TrainConfig(hidden_units=(8,), epochs=200, batch_size=32, train_size=500)
-    runs = [TrainingRun(config, small_mnist, slots=slots) for _ in range(3)]
+    runs = [TrainingRun(config, small_mnist, train=train, slots=slots) for _ in range(3)]
     for run in runs:
         run.start()
         wait_until(lambda r=run: r.state in ("running", "waiting"))
@@ -120,8 +122,8 @@ def test_a_closed_tab_releases_the_slot_for_the_next_in_line(small_mnist):
     watcher = RunWatcher(lambda owner: connected[owner], grace=0.2, period=0.05)
     slots = TrainingSlots(1)
     config = TrainConfig(hidden_units=(8,), epochs=200, batch_size=32, train_size=500)
-    abandoned = TrainingRun(config, small_mnist, slots=slots, owner="closed-tab")
-    waiting = TrainingRun(config.replace(epochs=1), small_mnist, slots=slots, owner="waiting-tab")
+    abandoned = TrainingRun(config, small_mnist, train=train, slots=slots, owner="closed-tab")
+    waiting = TrainingRun(config.replace(epochs=1), small_mnist, train=train, slots=slots, owner="waiting-tab")
     for run in (abandoned, waiting):
         watcher.watch(run)
         run.start()

@@ -4,8 +4,10 @@ import time
 import numpy as np
 import pytest
 
+from digitlab.classroom.runs import TrainingRun
+from digitlab.classroom.slots import TrainingSlots
 from digitlab.config import TrainConfig
-from digitlab.training import TrainingRun, TrainingSlots, split_data, train
+from digitlab.learn.training import split_data, train
 
 
 def test_split_uses_the_requested_number_of_images(small_mnist):
@@ -69,7 +71,7 @@ def test_a_diverging_learning_rate_stops_with_finite_weights(small_mnist):
 
 def test_a_background_run_can_be_stopped_and_keeps_its_weights(small_mnist):
     config = TrainConfig(hidden_units=(32,), epochs=50, batch_size=32, train_size=2000)
-    run = TrainingRun(config, small_mnist)
+    run = TrainingRun(config, small_mnist, train=train)
     run.start()
     deadline = time.monotonic() + 60
     while len(run.batch_events) < 20 and time.monotonic() < deadline:
@@ -88,7 +90,7 @@ def test_a_waiting_run_takes_a_slot_only_when_one_is_free(small_mnist):
     slots = TrainingSlots(1)
     assert slots.acquire("another run", threading.Event())
     config = TrainConfig(hidden_units=(8,), epochs=1, train_size=200)
-    run = TrainingRun(config, small_mnist, slots=slots)
+    run = TrainingRun(config, small_mnist, train=train, slots=slots)
     run.start()
     time.sleep(0.5)
     assert run.state == "waiting" and run.queue_position() == 1
@@ -98,8 +100,8 @@ def test_a_waiting_run_takes_a_slot_only_when_one_is_free(small_mnist):
 
 
 def test_an_ensemble_averages_its_networks_and_round_trips(small_mnist, tmp_path):
-    from digitlab.model import members_of
-    from digitlab.storage import load_classifier, save_classifier
+    from digitlab.learn.classifier import load_classifier, save_classifier
+    from digitlab.learn.model import members_of
 
     config = TrainConfig(hidden_units=(16,), epochs=1, train_size=1000, members=2, seed=7)
     result = train(config, small_mnist)
@@ -118,7 +120,7 @@ def test_an_ensemble_averages_its_networks_and_round_trips(small_mnist, tmp_path
 
 
 def test_an_ensemble_can_be_looked_inside(small_mnist):
-    from digitlab import inside
+    from digitlab.learn import inside
 
     config = TrainConfig(hidden_units=(16,), epochs=1, train_size=500, members=2, seed=8)
     classifier = train(config, small_mnist, evaluate_test=False).classifier

@@ -9,7 +9,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from digitlab.training import RunWatcher, slot_count
+from digitlab.classroom.runs import RunWatcher
+from digitlab.classroom.slots import slot_count
 from tests.e2e.helpers import assert_no_exception, goto
 
 START = ".st-key-train_start button"

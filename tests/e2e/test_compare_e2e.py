@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from digitlab import board
+from digitlab.classroom import board
 from tests.e2e.helpers import assert_no_exception, goto, save_screenshot, wait_for_app_idle
 
 START = ".st-key-train_start button"

@@ -22,7 +22,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "var"
+from digitlab.data import var_dir
+
+DEFAULT_DATA_DIR = var_dir()
 FILE_NAME = "board.sqlite3"
 MAX_NICKNAME = 24  # characters: fits a table cell on a projector
 MAX_ENTRIES = 500  # the oldest beyond this are dropped, so a busy term cannot fill the disk

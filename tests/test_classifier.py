@@ -4,7 +4,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from digitlab.storage import ModelFileError, load_classifier, safe_filename, save_classifier
+from digitlab.learn.classifier import load_classifier, save_classifier
+from digitlab.modelfile import ModelFileError, safe_filename
 
 
 def test_save_and_load_give_the_same_predictions(tiny_classifier, small_mnist, tmp_path):

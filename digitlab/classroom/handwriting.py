@@ -1,22 +1,23 @@
-"""Your own handwriting: the drawings a user corrected, their export as a zip, and fine-tuning on them.
+"""Your own handwriting: the drawings a user corrected, and their export and import as a zip.
 
 MNIST's writers were American students and clerks in the 1990s; a class on a tablet writes differently,
-and the model's accuracy on its own drawings shows that domain shift. `fine_tune` teaches a copy of the
-model those drawings, each batch mixing them (augmented) with MNIST images so it does not forget MNIST.
-No streamlit here: the Draw and Teach pages keep a `HandwritingSet` in the session and call these.
+and the model's accuracy on its own drawings shows that domain shift (`evaluate_on`). Teaching a copy of
+the model those drawings is `learn.fine_tuning`. No streamlit here: the Draw and Teach pages keep a
+`HandwritingSet` in the session and call these.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import time
 import zipfile
 from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from digitlab.evaluation import evaluate
 
 SESSION_KEY = "own_handwriting"  # where the pages keep the session's HandwritingSet
 MAX_DRAWINGS = 500  # per session: older drawings make way for new ones
@@ -149,98 +150,6 @@ def from_zip(data: bytes, limit: int = MAX_DRAWINGS) -> HandwritingSet:
 
 def evaluate_on(classifier, drawings: HandwritingSet):
     """The classifier's `evaluation.Evaluation` on the drawings (each image alone, as on MNIST)."""
-    from digitlab.evaluation import evaluate
-
     if not len(drawings):
         raise ValueError("no drawings yet")
     return evaluate(classifier, drawings.images, drawings.labels)
-
-
-@dataclass(frozen=True)
-class FineTuneConfig:
-    # Passes over the mix; each pass augments the drawings differently.
-    epochs: int = 3
-    # Your drawings per pass, repeated as needed: ten drawings become many augmented variants.
-    own_per_epoch: int = 512
-    # MNIST training images per drawing in the mix, so the model keeps what it knew (3: a quarter is yours).
-    mnist_per_own: int = 3
-    batch_size: int = 64
-    # Small steps (training uses 1e-3): the model already reads MNIST well.
-    learning_rate: float = 3e-4
-    # Rotations, shifts, warps and stroke widths, as in training.
-    augment: bool = True
-    seed: int = 0
-
-
-@dataclass
-class FineTuneResult:
-    classifier: object  # storage.Classifier, a new one: the original is untouched
-    evaluation: object | None  # on the MNIST test set
-    history: dict
-    seconds: float
-
-
-def mix(drawings: HandwritingSet, x_mnist: np.ndarray, y_mnist: np.ndarray, config: FineTuneConfig):
-    """One pass's images and labels: the drawings repeated to `own_per_epoch`, plus a sample of MNIST."""
-    rng = np.random.default_rng(config.seed)
-    own = max(config.own_per_epoch, len(drawings))
-    repeat = np.resize(rng.permutation(len(drawings)), own)
-    sample = rng.choice(len(x_mnist), min(len(x_mnist), own * config.mnist_per_own), replace=False)
-    images = np.concatenate([drawings.images[repeat], x_mnist[sample]])
-    labels = np.concatenate([drawings.labels[repeat], np.asarray(y_mnist)[sample]])
-    return images, labels
-
-
-def fine_tune(
-    classifier,
-    drawings: HandwritingSet,
-    dataset,
-    config: FineTuneConfig | None = None,
-    *,
-    emit=lambda event: None,
-    stop_event=None,
-    evaluate_test: bool = True,
-) -> FineTuneResult:
-    """A copy of `classifier` trained a few passes on the drawings mixed with MNIST; progress via `emit`."""
-    import copy
-
-    import keras
-
-    from digitlab.augment import make_dataset
-    from digitlab.callbacks import LiveProgress
-    from digitlab.evaluation import drawings_summary, evaluate, evaluate_drawings
-    from digitlab.model import compile_model
-    from digitlab.storage import Classifier
-    from digitlab.training import encode_targets
-
-    if not len(drawings):
-        raise ValueError("draw and correct a few digits first: there is nothing to learn from")
-    config = config or FineTuneConfig()
-    started = time.perf_counter()
-    model = keras.models.clone_model(classifier.model)
-    model.set_weights(classifier.model.get_weights())
-    compile_model(model, classifier.config.replace(optimizer="adam", learning_rate=config.learning_rate))
-    images, labels = mix(drawings, dataset.x_train, dataset.y_train, config)
-    batches = make_dataset(
-        images,
-        encode_targets(labels, classifier.config),
-        config.batch_size,
-        config.seed,
-        train=True,
-        augment=config.augment,
-    )
-    progress = LiveProgress(emit, stop_event, batch_size=config.batch_size)
-    history = model.fit(batches, epochs=config.epochs, shuffle=False, verbose=0, callbacks=[progress]).history
-    tuned = Classifier(model=model, config=classifier.config, metadata=copy.deepcopy(classifier.metadata))
-    evaluation = evaluate(tuned, dataset.x_test, dataset.y_test) if evaluate_test else None
-    metrics = evaluation.summary() if evaluation is not None else {}
-    if evaluate_test:
-        metrics.update(drawings_summary(evaluate_drawings(tuned)))
-    seconds = time.perf_counter() - started
-    tuned.metadata |= {
-        "name": classifier.name.removesuffix(FINE_TUNED) + FINE_TUNED,
-        "metrics": metrics,
-        "fine_tuned": {"drawings": len(drawings), "images": len(images), "epochs": config.epochs},
-    }
-    history = {key: [float(v) for v in values] for key, values in history.items()}
-    return FineTuneResult(tuned, evaluation, history, seconds)

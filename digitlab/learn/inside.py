@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from digitlab.learn.model import members_of, outputs_to_probabilities
+
 HIDDEN_KINDS = {"Conv2D": "conv", "Dense": "dense"}  # Keras layer class → how its answer is drawn
 # Saliency colours, over the input dimmed to a third: vermillion pushed towards the digit, blue against it.
 TOWARDS, AGAINST = np.array((213, 94, 0)), np.array((0, 114, 178))
@@ -47,8 +49,6 @@ class InsideView:
 
 def inspected(model):
     """The network to look inside: the model itself, or an ensemble's first network."""
-    from digitlab.model import members_of
-
     return members_of(model)[0]
 
 
@@ -111,8 +111,6 @@ def look_inside(classifier, image: np.ndarray, target: int | None = None) -> Ins
         raise ValueError(f"expected one 28×28 image, got shape {image.shape}")
     if target is not None and not 0 <= target <= 9:
         raise ValueError(f"target must be a digit 0-9, got {target}")
-    from digitlab.model import outputs_to_probabilities
-
     inspect, names = _graph(classifier)
     outputs, chosen, gradient, hidden = inspect(
         image.astype(np.float32), np.int32(-1 if target is None else target)

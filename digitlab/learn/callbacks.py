@@ -1,4 +1,4 @@
-"""`LiveProgress`: the Keras callback behind the live curves and the Stop button.
+"""The Keras callbacks of a live run: `LiveProgress` (curves, Stop, divergence) and `WaitForPredictions`.
 
 It turns each batch and epoch into a plain dict and hands it to `emit` (a queue's
 `put`), so the training thread never touches the UI. With `min_interval`, batch events come
@@ -17,6 +17,9 @@ import time
 
 import keras
 
+from digitlab import events
+from digitlab.learn.classifier import PREDICTIONS, PredictionsFirst
+
 # Keep a copy of the weights this often, so a diverging run can fall back to them.
 SNAPSHOT_EVERY_BATCHES = 100
 # Cross-entropy clips its log, so a blown-up run often shows a huge loss rather than NaN:
@@ -33,7 +36,7 @@ def _finite(value) -> bool:
 
 
 class LiveProgress(keras.callbacks.Callback):
-    """Emits {'kind': 'batch'|'epoch', ...} events; stops on request or on a NaN/inf loss."""
+    """Emits `events.BatchEvent` and `events.EpochEvent`; stops on request or on a NaN/inf loss."""
 
     def __init__(
         self,
@@ -96,38 +99,16 @@ class LiveProgress(keras.callbacks.Callback):
         if stopping or self.stop_event.is_set():
             self.model.stop_training = True
 
-    def _batch_event(self, batch: int, logs: dict) -> dict:
-        return {
-            "kind": "batch",
-            "step": self.step,
-            "epoch": self.epoch + 1,
-            "batch": batch + 1,
-            "steps_per_epoch": self.steps,
-            "epochs": self.epochs,
-            "progress": self.epoch + (batch + 1) / self.steps,
-            "loss": logs.get("loss"),
-            "accuracy": logs.get("accuracy"),
-            **self._timing(),
-        }
+    def _batch_event(self, batch: int, logs: dict) -> events.BatchEvent:
+        return events.batch_event(
+            self.step, self.epoch + 1, batch + 1, self.steps, self.epochs, logs, self._timing()
+        )
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if self.diverged:
             return
-        self.emit(
-            {
-                "kind": "epoch",
-                "step": self.step,
-                "epoch": epoch + 1,
-                "epochs": self.epochs,
-                "progress": float(epoch + 1),
-                "loss": logs.get("loss"),
-                "accuracy": logs.get("accuracy"),
-                "val_loss": logs.get("val_loss"),
-                "val_accuracy": logs.get("val_accuracy"),
-                **self._timing(),
-            }
-        )
+        self.emit(events.epoch_event(self.step, epoch + 1, self.epochs, logs, self._timing()))
         if _finite(logs.get("loss")):
             self.good_weights = self.model.get_weights()
 
@@ -142,3 +123,14 @@ class LiveProgress(keras.callbacks.Callback):
         self.model.stop_training = True
         if self.good_weights is not None:
             self.model.set_weights(self.good_weights)
+
+
+class WaitForPredictions(keras.callbacks.Callback):
+    """Before each batch, waits while a prediction runs elsewhere in the process: drawings come first."""
+
+    def __init__(self, predictions: PredictionsFirst = PREDICTIONS):
+        super().__init__()
+        self.predictions = predictions
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.predictions.wait()

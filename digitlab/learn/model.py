@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from digitlab.config import TrainConfig
+from digitlab.config import CNN_FILTERS, CNN_KERNEL, TrainConfig
 
 HEAD_ACTIVATIONS = {"softmax": "softmax", "sigmoid": "sigmoid", "linear": None}
 
@@ -37,10 +37,10 @@ def build_model(config: TrainConfig, norm: dict):
     x = layers.Rescaling(scale=scale, offset=-norm["mean"] / norm["std"], name="normalize")(inputs)
     if config.architecture == "cnn":
         x = layers.Reshape((28, 28, 1))(x)
-        for i, filters in enumerate((32, 64)):
+        for i, filters in enumerate(CNN_FILTERS):
             x = layers.Conv2D(
                 filters,
-                3,
+                CNN_KERNEL,
                 padding="same",
                 activation=config.activation,
                 kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 50 + i),

@@ -1,4 +1,4 @@
-"""digitlab.runs: a session's run history, its table and the files a run exports.
+"""digitlab.classroom.history: a session's run history, its table and the files a run exports.
 
 Two real runs train on 2,000 images (seconds each); the records are checked against the runs' own
 events and evaluations, and against hand counts.
@@ -14,16 +14,18 @@ import zipfile
 import numpy as np
 import pytest
 
-from digitlab import runs
+from digitlab.classroom import history as runs
+from digitlab.classroom.runs import TrainingRun
 from digitlab.config import TrainConfig
-from digitlab.training import TrainingRun
+from digitlab.learn.classifier import keras_bytes
+from digitlab.learn.training import train
 
 MLP = TrainConfig(hidden_units=(16,), epochs=2, batch_size=64, train_size=1000, seed=1)
 SLOW_LEARNER = MLP.replace(learning_rate=1e-5, seed=2)  # barely moves: a worse test accuracy
 
 
 def finished_run(config, dataset) -> TrainingRun:
-    run = TrainingRun(config, dataset)
+    run = TrainingRun(config, dataset, train=train)
     run.start()
     run.join(timeout=120)
     run.drain_events()
@@ -37,7 +39,7 @@ def two_runs(small_mnist):
 
 
 def test_runs_imports_neither_streamlit_nor_tensorflow():
-    code = "import sys, digitlab.runs, digitlab.board; print(' '.join(sys.modules))"
+    code = "import sys, digitlab.classroom.history, digitlab.classroom.board; print(' '.join(sys.modules))"
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split())
     assert {"digitlab.runs", "digitlab.board"} <= loaded
     assert not {"streamlit", "tensorflow", "keras"} & loaded
@@ -125,7 +127,7 @@ def test_the_model_downloads_as_a_keras_file_that_keras_loads(two_runs, small_mn
 
     classifier = two_runs[0].result.classifier
     path = tmp_path / "download.keras"
-    path.write_bytes(runs.keras_bytes(classifier))
+    path.write_bytes(keras_bytes(classifier))
     assert "model.weights.h5" in zipfile.ZipFile(path).namelist()
     loaded = keras.saving.load_model(path, compile=False, safe_mode=True)
     images = small_mnist.x_test[:8].astype(np.float32)

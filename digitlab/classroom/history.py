@@ -14,10 +14,8 @@ import io
 import json
 import math
 import re
-import tempfile
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from digitlab.config import TrainConfig
 
@@ -181,11 +179,3 @@ def png_config(file_name: str) -> dict:
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "filename": file_name, "scale": 2},
     }
-
-
-def keras_bytes(classifier) -> bytes:
-    """The trained model as the bytes of a .keras file, saved the one way digitlab saves models."""
-    from digitlab.storage import save_classifier
-
-    with tempfile.TemporaryDirectory(prefix="digitlab-export-") as folder:
-        return Path(save_classifier(classifier, Path(folder) / "model")).read_bytes()

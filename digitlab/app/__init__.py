@@ -1,0 +1,1 @@
+"""The streamlit layer: the only package that imports streamlit."""

@@ -1,0 +1,86 @@
+"""What every session shares and only reads, cached once per server (`st.cache_resource`).
+
+The MNIST arrays, the shipped default model, its description and evaluation, the training slots and
+the watcher that frees the slot of a closed tab. TensorFlow is imported only when a model is first
+needed (`import_tensorflow`), so the home page starts fast: that is why the imports of
+`digitlab.learn` here sit inside functions, the one place in the app that defers them.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from digitlab import data, modelfile
+from digitlab.app import workarounds
+from digitlab.classroom.runs import RunWatcher
+from digitlab.classroom.slots import TrainingSlots, slot_count
+from digitlab.evaluation import evaluate
+
+_TENSORFLOW_LOCK = threading.Lock()
+_TENSORFLOW_READY = threading.Event()
+
+
+@st.cache_resource(show_spinner="Loading the MNIST images…")
+def get_dataset() -> data.Dataset:
+    # cache_resource, not cache_data: cache_data would hand every session its own copy of 55 MB.
+    # load_mnist makes the arrays read-only, so one shared copy is safe.
+    return data.load_mnist()
+
+
+@st.cache_resource(show_spinner=False)
+def get_default_metadata() -> dict:
+    """The default model's JSON description: name and test accuracy without importing TensorFlow."""
+    return modelfile.read_metadata(modelfile.DEFAULT_MODEL_PATH)
+
+
+def tensorflow_ready() -> bool:
+    return _TENSORFLOW_READY.is_set()
+
+
+def import_tensorflow() -> None:
+    """Import digitlab.learn (Keras, TensorFlow) once per process, from any thread, then settle it."""
+    with _TENSORFLOW_LOCK:
+        if _TENSORFLOW_READY.is_set():
+            return
+        from digitlab.learn import classifier, fine_tuning, inside, training  # noqa: F401
+
+        workarounds.keep_keras_state_between_runs()
+        _TENSORFLOW_READY.set()
+
+
+@st.cache_resource(show_spinner="Loading the network (the first time takes about 20 seconds)…")
+def get_default_classifier():
+    # Shared by every session and only ever read: predictions do not change the model.
+    import_tensorflow()
+    from digitlab.learn.classifier import load_classifier
+
+    return load_classifier()
+
+
+@st.cache_resource(show_spinner="Checking the network on the 10,000 test images (only the first time)…")
+def get_default_evaluation():
+    """The default model's evaluation on the MNIST test set; read-only, shared."""
+    dataset = get_dataset()
+    return evaluate(get_default_classifier(), dataset.x_test, dataset.y_test)
+
+
+@st.cache_resource
+def training_slots() -> TrainingSlots:
+    """How many runs may train at once on this server (env DIGITLAB_TRAINING_SLOTS); later ones queue."""
+    return TrainingSlots(slot_count())
+
+
+@st.cache_resource
+def run_watcher() -> RunWatcher:
+    """The server's one watcher that stops the runs of closed tabs, so their slots free up."""
+    return RunWatcher(workarounds.session_is_connected)
+
+
+def train(config, dataset, **kwargs):
+    """`learn.training.train`, handed to a `classroom.runs.TrainingRun` (which never imports learn)."""
+    import_tensorflow()
+    from digitlab.learn.training import train as train_network
+
+    return train_network(config, dataset, **kwargs)

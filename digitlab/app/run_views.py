@@ -1,0 +1,133 @@
+"""The Train page's run: its live progress and curves, then its results and downloads.
+
+The run trains in a background thread (`classroom.runs.TrainingRun`); `live_view` drains its events
+and is polled by the page's fragment while it trains. Widgets only: the numbers come from the run.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+
+from digitlab import charts, data, estimate, events, live_charts
+from digitlab.app import state, widgets
+from digitlab.classroom import history as runs
+from digitlab.classroom.runs import TrainingRun
+from digitlab.evaluation import pick_examples
+from digitlab.learn.classifier import keras_bytes
+
+
+def live_view(run: TrainingRun, polling: bool) -> None:
+    """Progress bar and curves; polled while the run trains, drawn once more when the page reruns."""
+    run.drain_events()
+    if run.state == "waiting":
+        st.info(events.waiting_message(run.queue_position()), icon=":material/hourglass_top:")
+    latest = run.batch_events[-1] if run.batch_events else None
+    fraction, text = events.progress_summary(latest, run.state)
+    if run.stop_event.is_set() and not run.done:
+        text += " · stopping after this batch…"
+    st.progress(fraction, text=text)
+    if polling:  # light pictures while they change; hover and zoom once the run has ended
+        sent, epochs = (run.batch_events, run.epoch_events), run.config.epochs
+        widgets.show_live_pictures(
+            [live_charts.live_curves_svg(*sent, m, epochs) for m in charts.METRICS], "train_live"
+        )
+    else:
+        for column, metric in zip(st.columns(2), charts.METRICS, strict=True):
+            figure = charts.training_curves(run.batch_events, run.epoch_events, metric)
+            png = runs.png_config(f"{runs.file_stem(run.config)}-{metric}")
+            column.plotly_chart(figure, theme=None, key=f"train_{metric}_curve", config=png)
+    if polling and run.done:
+        st.rerun()  # once: the whole page shows the results and stops polling
+
+
+def results(run: TrainingRun, dataset: data.Dataset) -> None:
+    """What the finished run learned: score, a sample of its answers, the per-digit report."""
+    if run.state == "failed":
+        st.error(f"Training failed: {run.error}")
+        return
+    if run.result is None:
+        st.info("Stopped before training began.")
+        return
+    result, evaluation = run.result, run.result.evaluation
+    if run.state == "diverged":
+        st.error(
+            "The loss exploded, so training stopped. The learning rate is too high for this network: "
+            "every step overshoots the valley it should walk down into. The last good weights were "
+            "kept. Try a learning rate ten times smaller.",
+            icon=":material/error:",
+        )
+    elif run.state == "stopped":
+        st.info("Stopped early: the weights learned so far are kept, and tested below.")
+    widgets.show_two_accuracies(result.classifier, evaluation)
+    scores = st.columns(2)
+    scores[0].metric("Test loss", f"{evaluation.loss:.3f}", border=True)
+    scores[1].metric("Training time", estimate.format_duration(result.seconds), border=True)
+    if state.active_classifier() is result.classifier:
+        st.success("Draw and Confusion now use this network.", icon=":material/check_circle:")
+        st.button(
+            "Switch back to the default model", on_click=state.use_default_model, key="train_use_default"
+        )
+    else:
+        st.button(
+            "Use this network on Draw and Confusion",
+            on_click=state.set_active,
+            args=(result.classifier, evaluation),
+            key="train_use_mine",
+        )
+    st.subheader("What it reads on some test images")
+    st.caption(
+        "Above each image, the digit it read. Its mistakes are framed in red: read, then the true digit."
+    )
+    picks = pick_examples(evaluation.labels, evaluation.predictions, count=20, max_wrong=6)
+    read, truth = evaluation.predictions[picks], evaluation.labels[picks]
+    titles = [f"{r}" if r == t else f"{r}, is {t}" for r, t in zip(read, truth, strict=True)]
+    grid = charts.image_grid(dataset.x_test[picks], titles, columns=10, wrong=list(read != truth))
+    st.plotly_chart(grid, theme=None, width="content", config={"displayModeBar": False})
+    st.subheader("Confusion matrix")
+    st.caption("Rows: the true digit. Columns: what the network read. The Confusion page shows the images.")
+    matrix = charts.confusion_matrix_figure(evaluation.confusion)
+    png = runs.png_config(f"{runs.file_stem(run.config)}-confusion")
+    st.plotly_chart(matrix, theme=None, width=620, key="train_confusion", config=png)
+    widgets.show_report(evaluation)
+    downloads(run)
+
+
+def downloads(run: TrainingRun) -> None:
+    """The trained model, and the run's metrics as CSV and JSON, to keep or hand in."""
+    result, stem = run.result, runs.file_stem(run.config)
+    st.subheader("Take it with you")
+    st.caption(
+        "The charts above download as PNG from the camera button at their top right. The model opens "
+        "in Keras: `keras.saving.load_model(path)`."
+    )
+    metrics = (run.config, result.history, result.evaluation, result.seconds, run.state)
+    row = st.container(horizontal=True)
+    row.download_button(
+        "Model (.keras)",
+        data=functools.partial(keras_bytes, result.classifier),
+        file_name=f"{stem}.keras",
+        mime="application/octet-stream",
+        icon=":material/download:",
+        on_click="ignore",
+        key="train_download_model",
+    )
+    row.download_button(
+        "Metrics (.csv)",
+        data=runs.metrics_csv(result.history, result.evaluation),
+        file_name=f"{stem}-metrics.csv",
+        mime="text/csv",
+        icon=":material/table:",
+        on_click="ignore",
+        key="train_download_csv",
+    )
+    row.download_button(
+        "Metrics (.json)",
+        data=runs.metrics_json(*metrics),
+        file_name=f"{stem}-metrics.json",
+        mime="application/json",
+        icon=":material/data_object:",
+        on_click="ignore",
+        key="train_download_json",
+    )

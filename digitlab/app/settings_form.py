@@ -1,0 +1,203 @@
+"""The Train page's settings form: every control, its label and help, the preset and the shared link.
+
+The values live in `st.session_state` and in the URL (widget `bind="query-params"`); `app.settings`
+turns them into a `TrainConfig` and a link. A run in progress locks the form (`busy`), and classroom
+mode shows only the basic controls.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+
+from digitlab import config
+from digitlab.app import settings
+
+# Each control's label and help text, by the name settings.py gives it.
+CONTROLS = {
+    "preset": (
+        "Start from a preset",
+        "Fills in all the settings below.\n\n"
+        "- **Quick demo**: a small MLP on 5,000 images, a few seconds.\n"
+        "- **Fast 98% (CNN)**: a small convolutional network on all 60,000 images; it passes 98% test "
+        "accuracy within its first epoch, about 15 s on two cores, and finishes in about 30 s.\n"
+        "- **Tutorial 784-128-64-10** and **784-150-50-10**: the classic tutorials' MLPs, Adam, 5 epochs.\n"
+        "- **Best MLP**: two wide layers with dropout, 15 epochs.\n"
+        "- **Robust (for drawings)**: the same, trained on warped digits, so it reads drawings better.",
+    ),
+    "architecture": ("Architecture", "MLP: dense layers only. CNN: small filters scan the image first."),
+    "layers": ("Hidden layers", "Layers of units between the pixels and the ten digits."),
+    "units": ("Units in layer {}", "More units learn more patterns but train slower."),
+    "activation": ("Activation", "The bend each unit applies to its input."),
+    "dropout": ("Dropout", "Units switched off at random in each step, so none is relied on too much."),
+    "head": ("Output layer", "softmax: probabilities adding up to 1. sigmoid: a yes/no per digit."),
+    "optimizer": ("Optimizer", "How the weights change after each batch. adam adapts its step size."),
+    "learning_rate": ("Learning rate", "Size of each step downhill. Too large and the loss explodes."),
+    "momentum": ("Momentum", "How much of the previous step carries into the next (sgd only)."),
+    "epochs": ("Epochs", "How many times the network sees every training image."),
+    "batch_size": ("Batch size", "Images per weight update."),
+    "train_size": ("Training images", "Fewer train faster; more generalise better."),
+    "validation_split": ("Held out for validation", "Never trained on: the dashed validation curve."),
+    "normalization": ("Pixel scaling", "[0, 1]: pixels / 255. z-score: minus their mean, over their spread."),
+    "labels": ("Labels", "A digit as one number (sparse) or as ten 0/1 values (one-hot)."),
+    "augment": ("Augment (rotate, shift, warp)", "Slower, but reads real handwriting better."),
+    "data": (
+        "Learn from",
+        "MNIST: 60,000 digits scanned from paper forms. MNIST + pen-drawn digits: also 11,615 digits that "
+        "109 people drew with a pen on a tablet, drawn on the canvas as you draw on the Draw page. Every "
+        "run is tested on both kinds: MNIST's test digits, and 4,338 pen-drawn digits by 159 other people.",
+    ),
+    "seed": ("Random seed", "The same seed and settings train the same network."),
+}
+CLASSROOM = "train_classroom"  # session key: classroom mode, remembered across page switches
+
+
+def key(name: str) -> str:
+    """The control's widget key, which is also its name in the URL."""
+    return f"train_{name}"
+
+
+def shown_as(name: str):
+    return functools.partial(settings.label, name)
+
+
+def classroom_mode() -> bool:
+    """Classroom mode from the link (`?classroom=1`/`0`), else as this session had it."""
+    on = settings.classroom_mode(st.query_params.get("classroom"), st.session_state.get(CLASSROOM, False))
+    st.session_state[CLASSROOM] = on
+    return on
+
+
+def settings_from_link() -> None:
+    """On a session's first visit: the link's preset, then the link's own values, fill the controls."""
+    names = ("preset", *settings.CONTROL_NAMES)
+    params = {name: st.query_params[key(name)] for name in names if key(name) in st.query_params}
+    preset, values, unreadable = settings.controls_from_params(params)
+    st.session_state[key("preset")] = preset
+    for name, value in values.items():
+        st.session_state[key(name)] = value
+    if unreadable:
+        st.toast(f"This link's {', '.join(unreadable)} could not be read: the preset's value is used.")
+
+
+def apply_preset() -> None:
+    """Fill every control from the chosen preset."""
+    for name, value in settings.controls_from_config(config.PRESETS[st.session_state[key("preset")]]).items():
+        st.session_state[key(name)] = value
+
+
+def choose(widget, name: str, *label_args, busy: bool, **options):
+    """One settings widget: its value lives in the URL, survives page switches, is locked during a run."""
+    label, help_text = CONTROLS["units" if name.startswith("units_") else name]
+    return widget(
+        label.format(*label_args),
+        key=key(name),
+        help=help_text,
+        disabled=busy,
+        persist_state="session",
+        bind="query-params",
+        **options,
+    )
+
+
+def pick(name: str, options, *label_args, busy: bool, **extra):
+    """A select slider over `options`, plus the current value should a preset use another one."""
+    options = settings.choices_with(options, st.session_state[key(name)])
+    return choose(
+        st.select_slider, name, *label_args, busy=busy, options=options, format_func=shown_as(name), **extra
+    )
+
+
+def slide(name: str, busy: bool, **extra):
+    low, high = settings.RANGES[name]
+    return choose(st.slider, name, busy=busy, min_value=low, max_value=high, **extra)
+
+
+def chosen_config() -> config.TrainConfig:
+    """The config the controls hold now; raises config.ConfigError."""
+    return settings.config_from_controls(
+        {name: st.session_state[key(name)] for name in settings.CONTROL_NAMES}
+    )
+
+
+def settings_sidebar(busy: bool, classroom: bool) -> config.TrainConfig | None:
+    """The sidebar of settings; the config they describe, or None after showing why it is impossible.
+
+    `busy`: a run trains, so every control is locked. `classroom`: only the basic controls show.
+    """
+    st.header("Settings")
+    preset = choose(st.selectbox, "preset", busy=busy, options=list(config.PRESETS), on_change=apply_preset)
+    try:
+        changed = chosen_config() != config.PRESETS[preset]
+    except config.ConfigError:
+        changed = True
+    if changed:
+        st.button(
+            "Back to the preset's settings",
+            icon=":material/settings_backup_restore:",
+            type="tertiary",
+            on_click=apply_preset,
+            disabled=busy,
+            key="train_reset",
+        )
+    advanced = not classroom  # classroom mode: the rest follows the preset
+    st.subheader("The network")
+    if advanced:
+        words = shown_as("architecture")
+        choose(
+            st.radio,
+            "architecture",
+            busy=busy,
+            options=config.ARCHITECTURES,
+            format_func=words,
+            horizontal=True,
+        )
+    layers = slide("layers", busy)
+    for i in range(layers):
+        pick(f"units_{i}", settings.UNIT_CHOICES, i + 1, busy=busy)
+    if advanced:
+        choose(st.selectbox, "activation", busy=busy, options=config.ACTIVATIONS)
+        pick("dropout", (0.0, 0.1, 0.2, 0.3, 0.4, 0.5), busy=busy)
+        choose(st.selectbox, "head", busy=busy, options=config.HEADS)
+    st.subheader("How it learns")
+    if advanced:
+        choose(st.selectbox, "optimizer", busy=busy, options=config.OPTIMIZERS)
+    pick("learning_rate", settings.LEARNING_RATES, busy=busy)
+    if advanced and st.session_state[key("optimizer")] == "sgd":
+        slide("momentum", busy, step=0.01)
+    slide("epochs", busy)
+    if advanced:
+        pick("batch_size", settings.BATCH_SIZES, busy=busy)
+    st.subheader("The data")
+    choose(st.radio, "data", busy=busy, options=tuple(config.TRAINING_DATA), format_func=shown_as("data"))
+    if advanced:
+        pick("train_size", settings.TRAIN_SIZES, busy=busy)
+        pick("validation_split", (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5), busy=busy)
+        scaling = shown_as("normalization")
+        choose(
+            st.radio,
+            "normalization",
+            busy=busy,
+            options=config.NORMALIZATIONS,
+            format_func=scaling,
+            horizontal=True,
+        )
+        choose(st.radio, "labels", busy=busy, options=config.LABEL_ENCODINGS, horizontal=True)
+        choose(st.toggle, "augment", busy=busy)
+        choose(st.number_input, "seed", busy=busy, min_value=0, max_value=2**31 - 1, step=1)
+    try:
+        return chosen_config()
+    except config.ConfigError as error:
+        st.error(f"These settings cannot be trained: {error}")
+        return None
+
+
+def share_link(classroom: bool) -> None:
+    """The link that opens this page with these settings, in a code box with a copy button."""
+    values = {name: st.session_state[key(name)] for name in settings.CONTROL_NAMES}
+    query = settings.link_params(st.session_state[key("preset")], values)
+    params = {key(name): value for name, value in query.items()} | ({"classroom": "1"} if classroom else {})
+    st.markdown("**Copy link to these settings**")
+    st.code(settings.settings_link(st.context.url or "/train", params), language=None, wrap_lines=True)
+    st.caption("It opens this page with the same preset and settings. Add `&classroom=1` for a class.")

@@ -1,0 +1,142 @@
+"""One browser session's state: its training run, the model Draw and Confusion use, and what a run ends.
+
+Users never see each other's runs or models: all of it lives in `st.session_state`. A run that ends is
+handled in one place, `settle_finished_run`, which every getter calls, so the new model is used and the
+run joins the session's history (Compare page) wherever the user happens to be when it ends.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from digitlab.app import resources, workarounds
+from digitlab.classroom import handwriting, history
+from digitlab.classroom.runs import TrainingRun
+from digitlab.evaluation import evaluate
+
+# Session-state keys.
+RUN = "train_run"  # the browser session's TrainingRun (one at a time)
+ACTIVE = "active_model"  # {"classifier", "evaluation"} of the session's own model; absent: the default
+ADOPTED_RUN = "adopted_run"  # the run whose model was last made active, so it is adopted only once
+
+
+def current_run() -> TrainingRun | None:
+    """The session's TrainingRun, or None."""
+    return st.session_state.get(RUN)
+
+
+def start_training(config, dataset) -> TrainingRun:
+    """Start the session's TrainingRun now; the first one after server start imports TensorFlow first.
+
+    The import (up to 20 s) runs in the background too, so the page answers at once and a user who
+    goes to another page meanwhile does not cancel the start.
+    """
+    run = TrainingRun(
+        config,
+        dataset,
+        train=resources.train,
+        slots=resources.training_slots(),
+        owner=workarounds.session_id(),
+    )
+    st.session_state[RUN] = run
+    resources.run_watcher().watch(run)
+    if resources.tensorflow_ready():
+        run.start()
+    else:
+        threading.Thread(
+            target=_import_then_start, args=(run,), name="import-tensorflow", daemon=True
+        ).start()
+    return run
+
+
+def _import_then_start(run: TrainingRun) -> None:
+    try:
+        resources.import_tensorflow()
+    finally:  # should the import fail, the run fails again and shows the error
+        run.start()
+
+
+def fine_tune_in_a_slot(classifier, drawings, progress):
+    """Fine-tune now in one of the server's training slots; None when every slot is busy.
+
+    A slot now or none: the page must not hang behind another class's training. Once the slot is
+    held, `progress()` draws the progress and returns the function that receives the events.
+    """
+    slots, ticket, no_wait = resources.training_slots(), object(), threading.Event()
+    no_wait.set()
+    if not slots.acquire(ticket, no_wait):
+        return None
+    try:
+        resources.import_tensorflow()
+        emit = progress()
+        from digitlab.learn.fine_tuning import fine_tune
+
+        return fine_tune(classifier, drawings, resources.get_dataset(), emit=emit)
+    finally:
+        slots.release()
+
+
+def own_handwriting() -> handwriting.HandwritingSet:
+    """The drawings this session corrected on Draw (Teach page)."""
+    return st.session_state.setdefault(handwriting.SESSION_KEY, handwriting.HandwritingSet())
+
+
+def set_active(classifier, evaluation=None) -> None:
+    """Make `classifier` the session's model for Draw and Confusion."""
+    st.session_state[ACTIVE] = {"classifier": classifier, "evaluation": evaluation}
+
+
+def use_default_model() -> None:
+    st.session_state.pop(ACTIVE, None)
+
+
+def settle_finished_run() -> None:
+    """The one handler of a run that has ended: keep it in the history, and adopt a good one's model.
+
+    Both happen once per run. A run that ended well (finished or stopped) becomes the active model; a
+    diverged one does not: its last good weights may be no better than chance.
+    """
+    run = current_run()
+    history.record_finished(st.session_state, run)
+    if run is None or st.session_state.get(ADOPTED_RUN) is run:
+        return
+    if run.state in ("finished", "stopped") and run.result is not None:
+        st.session_state[ADOPTED_RUN] = run
+        set_active(run.result.classifier, run.result.evaluation)
+
+
+def using_trained_model() -> bool:
+    settle_finished_run()
+    return ACTIVE in st.session_state
+
+
+def active_classifier():
+    """The session's trained model, or the shared default one."""
+    settle_finished_run()
+    active = st.session_state.get(ACTIVE)
+    return active["classifier"] if active else resources.get_default_classifier()
+
+
+def active_evaluation():
+    """The active model's evaluation on the test set, computed at most once per model and session."""
+    settle_finished_run()
+    active = st.session_state.get(ACTIVE)
+    if not active:
+        return resources.get_default_evaluation()
+    if active["evaluation"] is None:
+        dataset = resources.get_dataset()
+        with st.spinner("Checking your network on the 10,000 test images…"):
+            active["evaluation"] = evaluate(active["classifier"], dataset.x_test, dataset.y_test)
+    return active["evaluation"]
+
+
+def active_model_label() -> tuple[str, dict]:
+    """Name and metrics of the active model, read from metadata (no TensorFlow needed)."""
+    settle_finished_run()
+    active = st.session_state.get(ACTIVE)
+    if active:
+        return active["classifier"].name, active["classifier"].metadata.get("metrics", {})
+    metadata = resources.get_default_metadata()
+    return metadata.get("name", "default model"), metadata.get("metrics", {})

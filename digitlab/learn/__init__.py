@@ -1,0 +1,1 @@
+"""Everything that imports Keras or TensorFlow: model, input pipeline, callbacks, fitting, the classifier."""
