@@ -16,7 +16,7 @@ import time
 import numpy as np
 from _common import machine, percentiles
 
-from digitlab import charts, inside_charts
+from digitlab import image_charts, inside_charts
 from digitlab.data import load_mnist
 from digitlab.learn import inside
 from digitlab.learn.classifier import load_classifier
@@ -40,7 +40,7 @@ def layer_figures(view: inside.InsideView) -> list:
 
 def weights_figure(classifier):
     kind, weights = inside.first_layer_weights(classifier)
-    return charts.weights_grid(weights) if kind == "dense" else inside_charts.filters_grid(weights)
+    return image_charts.weights_grid(weights) if kind == "dense" else inside_charts.filters_grid(weights)
 
 
 def saliency_image(classifier, image):

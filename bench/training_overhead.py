@@ -33,7 +33,6 @@ from digitlab.learn.augment import make_dataset
 from digitlab.learn.fit import encode_targets
 from digitlab.learn.training import split_data, train
 
-
 PAGE_REFRESH_S = 0.5  # the Train page's st.fragment(run_every=0.5)
 
 

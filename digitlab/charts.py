@@ -7,14 +7,8 @@ fixed heights, tight margins and hover texts that read as sentences.
 
 from __future__ import annotations
 
-import base64
-import io
-import math
-
 import numpy as np
 import plotly.graph_objects as go
-from PIL import Image
-from plotly.colors import diverging
 
 from digitlab.reading import format_probability
 
@@ -44,7 +38,7 @@ TEMPLATE = {"layout": {"xaxis": PLAIN_AXIS, "yaxis": PLAIN_AXIS}}
 HIDDEN_AXIS = {"visible": False, "fixedrange": True, "constrain": "domain"}
 
 
-def _layout(height: int, **extra) -> dict:
+def base_layout(height: int, **extra) -> dict:
     base = {
         "height": height,
         "margin": {"l": 70, "r": 20, "t": 40, "b": 60},
@@ -78,7 +72,7 @@ def probability_bars(probs: np.ndarray, highlight: int | None = None) -> go.Figu
         hovertemplate="Digit %{x}: probability %{y:.1%}<extra></extra>",
     )
     percent = {"range": [0, 1], "tickformat": ".0%", "dtick": 0.25, "fixedrange": True}
-    layout = _layout(
+    layout = base_layout(
         340, xaxis=_digit_axis("Digit"), yaxis={"title": "Probability"} | percent, showlegend=False
     )
     return go.Figure(bars, layout)
@@ -106,7 +100,7 @@ def _curves_layout(metric: str, xaxis: dict, **extra) -> dict:
     accuracy = {"title": "Accuracy", "tickformat": ".0%", "tickformatstops": stops}
     yaxis = accuracy if metric == "accuracy" else {"title": "Loss", "rangemode": "tozero"}
     margin = {"l": 70, "r": 20, "t": 60, "b": 60}  # room on top for the legend
-    return _layout(380, xaxis=xaxis, yaxis=yaxis, legend=LEGEND_ON_TOP, margin=margin, **extra)
+    return base_layout(380, xaxis=xaxis, yaxis=yaxis, legend=LEGEND_ON_TOP, margin=margin, **extra)
 
 
 def _hover(metric: str, what: str, x_format: str = ":.2f") -> str:
@@ -258,7 +252,7 @@ def confusion_matrix_figure(cm: np.ndarray, normalize: bool = False) -> go.Figur
         selected={"marker": {"opacity": 1}},
         unselected={"marker": {"opacity": 0.35}},
     )
-    layout = _layout(
+    layout = base_layout(
         640,  # 520 px square plot plus margins; scaleanchor keeps the cells square at any width
         margin={"l": 90, "r": 20, "t": 30, "b": 90},
         xaxis=_digit_axis("Predicted digit") | {"scaleanchor": "y", "constrain": "domain"},
@@ -269,90 +263,3 @@ def confusion_matrix_figure(cm: np.ndarray, normalize: bool = False) -> go.Figur
         showlegend=False,
     )
     return go.Figure(cells, layout)
-
-
-def _png_data_uri(pixels: np.ndarray) -> str:
-    buffer = io.BytesIO()
-    Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _montage(tiles: np.ndarray, columns: int, gap_x: int, gap_y: int, fill) -> tuple[np.ndarray, list]:
-    """28×28 tiles in rows of `columns` on one canvas, `gap_y` free rows above each; and their corners."""
-    if columns < 1:
-        raise ValueError(f"columns must be at least 1, got {columns}")
-    block_h, block_w = TILE + gap_y, TILE + gap_x
-    canvas = np.full(
-        (max(1, math.ceil(len(tiles) / columns)) * block_h, columns * block_w), fill, tiles.dtype
-    )
-    corners = [((i // columns) * block_h + gap_y, (i % columns) * block_w) for i in range(len(tiles))]
-    for tile, (top, left) in zip(tiles, corners, strict=True):
-        canvas[top : top + TILE, left : left + TILE] = tile
-    return canvas, corners
-
-
-def image_grid(
-    images: np.ndarray, titles: list[str], columns: int = 10, wrong: list[bool] | None = None
-) -> go.Figure:
-    """Small multiples of (N, 28, 28) uint8 images with a title above each; `wrong` ones framed in red.
-
-    A title may take two lines ("7\\nis 1"); the gap above every tile then grows to fit. One PNG image
-    trace rather than N subplots keeps 50 digits light for a tablet.
-    """
-    images = np.asarray(images, dtype=np.uint8)
-    wrong = [False] * len(images) if wrong is None else list(wrong)
-    if images.shape[1:] != (TILE, TILE) or not len(titles) == len(wrong) == len(images):
-        raise ValueError(f"need (N, 28, 28) images, N titles and N flags; got {images.shape}, {len(titles)}")
-    # White gutters above each tile for its title: 9 image pixels a line.
-    lines = max((title.count("\n") + 1 for title in titles), default=1)
-    canvas, corners = _montage(images, columns, gap_x=4, gap_y=9 * lines, fill=255)
-    height, width = (int(side * TILE_SCALE) + 10 for side in canvas.shape)
-    fig = go.Figure(layout=_layout(height, width=width, margin={"l": 5, "r": 5, "t": 5, "b": 5}))
-    for (top, left), title, is_wrong in zip(corners, titles, wrong, strict=True):
-        title = title.replace("\n", "<br>")
-        fig.add_annotation(
-            x=left + TILE / 2 - 0.5,
-            y=top - 0.5,
-            yanchor="bottom",
-            text=f"<b>{title}</b>" if is_wrong else title,
-            font={"size": 15, "color": VERMILLION if is_wrong else INK},
-            showarrow=False,
-        )
-        if is_wrong:  # a frame as well as the colour, for readers who cannot tell red apart
-            box = {"x0": left - 1, "x1": left + TILE, "y0": top - 1, "y1": top + TILE}
-            fig.add_shape(type="rect", line={"color": VERMILLION, "width": 3}, **box)
-    fig.add_trace(go.Image(source=_png_data_uri(canvas), hoverinfo="skip"))
-    fig.update_layout(xaxis=HIDDEN_AXIS | {"scaleanchor": "y"}, yaxis=HIDDEN_AXIS)
-    return fig
-
-
-def weights_grid(weights: np.ndarray, max_units: int = 64) -> go.Figure:
-    """Each first-layer unit's 784 input weights as a 28×28 tile; blue positive, red negative, 0 white."""
-    weights = np.asarray(weights, dtype=np.float32)
-    if weights.ndim != 2 or weights.shape[0] != TILE * TILE:
-        raise ValueError(f"expected weights of shape (784, units), got {weights.shape}")
-    tiles = weights[:, :max_units].T.reshape(-1, TILE, TILE)
-    canvas, _ = _montage(tiles, max(1, math.ceil(math.sqrt(len(tiles)))), gap_x=2, gap_y=2, fill=np.nan)
-    limit = float(np.abs(tiles).max(initial=0)) or 1.0  # symmetric, so white always means 0
-    heatmap = go.Heatmap(
-        z=canvas,
-        zmin=-limit,
-        zmax=limit,
-        colorscale=diverging.RdBu,
-        hoverongaps=False,  # NaN gutters draw nothing and say nothing
-        colorbar={"title": {"text": "Weight"}, "thickness": 16},
-        hovertemplate="Weight %{z:+.3f} on this pixel<extra></extra>",
-    )
-    layout = _layout(560, margin={"l": 5, "r": 5, "t": 5, "b": 5})
-    layout |= {"xaxis": HIDDEN_AXIS | {"scaleanchor": "y"}, "yaxis": HIDDEN_AXIS | {"autorange": "reversed"}}
-    return go.Figure(heatmap, layout)
-
-
-def enlarge(pixels: np.ndarray, side: int) -> np.ndarray:
-    """Scale a grey image so its longer side is `side`: blocky (nearest) when growing, so pixels show."""
-    pixels = np.asarray(pixels, dtype=np.uint8)
-    h, w = pixels.shape
-    scale = side / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    method = Image.NEAREST if scale >= 1 else Image.BOX
-    return np.asarray(Image.fromarray(pixels).resize(size, method))

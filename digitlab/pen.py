@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab import preprocess, strokes
+from digitlab import ink, preprocess, strokes, thickness
 from digitlab.data import var_dir
 from digitlab.preprocess import NothingToRead, canvas_to_input
 
@@ -70,7 +70,8 @@ def render_benchmark(samples: list[strokes.Sample], seed: int = BENCHMARK_SEED) 
 def _cache_key(part: str, *numbers) -> str:
     """Changes whenever the data, the renderer or the preprocessing does: a stale cache is never read."""
     digest = hashlib.sha256(repr((part, numbers)).encode())
-    for path in (strokes.BUNDLE_DIR / strokes.PARTS[part], Path(strokes.__file__), Path(preprocess.__file__)):
+    code = (strokes.__file__, preprocess.__file__, ink.__file__, thickness.__file__)
+    for path in (strokes.BUNDLE_DIR / strokes.PARTS[part], *map(Path, code)):
         digest.update(path.read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()[:16]

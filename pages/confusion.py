@@ -7,7 +7,7 @@ pairs below it, shows that square's test images with the network's two best gues
 import numpy as np
 import streamlit as st
 
-from digitlab import charts, reading
+from digitlab import charts, image_charts, reading
 from digitlab.app import state, widgets, workarounds
 from digitlab.evaluation import pair_label, selected_cell
 
@@ -37,7 +37,7 @@ def show_cell(true: int, predicted: int) -> None:
     shown = indices[:MAX_IMAGES]
     more = f" The first {MAX_IMAGES} are shown." if len(indices) > MAX_IMAGES else ""
     st.caption(f"Under each image: the network's two best guesses.{more}")
-    tiles = [np.pad(charts.enlarge(dataset.x_test[i], TILE_PX), 3, constant_values=255) for i in shown]
+    tiles = [np.pad(image_charts.enlarge(dataset.x_test[i], TILE_PX), 3, constant_values=255) for i in shown]
     guesses = [reading.guesses_title(evaluation.probabilities[i], "  \n") for i in shown]
     st.image(tiles, caption=guesses, width=TILE_PX + 6)
 

@@ -5,7 +5,7 @@ Kept light on purpose: no TensorFlow here, so the page is ready within moments o
 
 import streamlit as st
 
-from digitlab import charts, data, modelfile
+from digitlab import data, image_charts, modelfile
 from digitlab.app import resources, widgets, workarounds
 
 workarounds.through_router()
@@ -59,5 +59,5 @@ except data.DataError as error:
 else:
     picks = data.sample_grid_indices(dataset.y_train, per_class=2, seed=7)
     titles = [str(label) for label in dataset.y_train[picks]]
-    grid = charts.image_grid(dataset.x_train[picks], titles, columns=10)
+    grid = image_charts.image_grid(dataset.x_train[picks], titles, columns=10)
     st.plotly_chart(grid, theme=None, width="content", config={"displayModeBar": False})

@@ -9,7 +9,7 @@ The fine-tuned copy becomes the session's model.
 import numpy as np
 import streamlit as st
 
-from digitlab import charts, events
+from digitlab import events, image_charts
 from digitlab.app import state, widgets, workarounds
 from digitlab.classroom import handwriting
 
@@ -55,7 +55,7 @@ def show_drawings(drawings: handwriting.HandwritingSet, predictions: np.ndarray)
         for label, guess in zip(labels, predicted, strict=True)
     ]
     st.caption(f"The newest {len(images)}: the digit you meant, and in red what the network reads instead.")
-    figure = charts.image_grid(images, titles, columns=10, wrong=list(labels != predicted))
+    figure = image_charts.image_grid(images, titles, columns=10, wrong=list(labels != predicted))
     st.plotly_chart(figure, theme=None, key="teach_grid")
 
 

@@ -9,7 +9,7 @@ the session's history for the Compare page, and its model, metrics and charts ca
 
 import streamlit as st
 
-from digitlab import charts, config, data, estimate
+from digitlab import config, data, estimate, image_charts
 from digitlab.app import settings_form, state, widgets, workarounds
 from digitlab.app.run_views import live_view, results
 
@@ -64,5 +64,7 @@ else:
 
 with st.expander("Preview the training images"):
     picks = data.sample_grid_indices(dataset.y_train, per_class=3, seed=1)
-    preview = charts.image_grid(dataset.x_train[picks], [str(y) for y in dataset.y_train[picks]], columns=10)
+    preview = image_charts.image_grid(
+        dataset.x_train[picks], [str(y) for y in dataset.y_train[picks]], columns=10
+    )
     st.plotly_chart(preview, theme=None, width="content", config={"displayModeBar": False})

@@ -13,13 +13,11 @@ from digitlab.charts import (
     ACCURACY_TICK_FORMATS,
     compare_curves,
     confusion_matrix_figure,
-    enlarge,
-    image_grid,
     probability_bars,
     thin_points,
     training_curves,
-    weights_grid,
 )
+from digitlab.image_charts import enlarge, image_grid, weights_grid
 
 
 def odd_ones_out(colours) -> list[int]:

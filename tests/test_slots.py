@@ -123,7 +123,9 @@ def test_a_closed_tab_releases_the_slot_for_the_next_in_line(small_mnist):
     slots = TrainingSlots(1)
     config = TrainConfig(hidden_units=(8,), epochs=200, batch_size=32, train_size=500)
     abandoned = TrainingRun(config, small_mnist, train=train, slots=slots, owner="closed-tab")
-    waiting = TrainingRun(config.replace(epochs=1), small_mnist, train=train, slots=slots, owner="waiting-tab")
+    waiting = TrainingRun(
+        config.replace(epochs=1), small_mnist, train=train, slots=slots, owner="waiting-tab"
+    )
     for run in (abandoned, waiting):
         watcher.watch(run)
         run.start()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from digitlab import charts, inside_charts
+from digitlab import image_charts, inside_charts
 from digitlab.app import state
 from digitlab.app.widgets import show_pixels
 from digitlab.learn import inside
@@ -33,7 +33,7 @@ def show_weights(classifier) -> None:
             "Each tile is one unit of the first hidden layer: its 784 weights, one per pixel, laid out as "
             "the 28×28 image. Blue pixels excite the unit, red ones inhibit it."
         )
-        st.plotly_chart(charts.weights_grid(weights), theme=None, key="inside_weights")
+        st.plotly_chart(image_charts.weights_grid(weights), theme=None, key="inside_weights")
     else:
         st.caption(
             f"This network is a CNN: its first layer is {weights.shape[-1]} filters of "

@@ -10,7 +10,7 @@ import functools
 
 import streamlit as st
 
-from digitlab import charts, data, estimate, events, live_charts
+from digitlab import charts, data, estimate, events, image_charts, live_charts
 from digitlab.app import state, widgets
 from digitlab.classroom import history as runs
 from digitlab.classroom.runs import TrainingRun
@@ -83,7 +83,7 @@ def results(run: TrainingRun, dataset: data.Dataset) -> None:
     picks = pick_examples(evaluation.labels, evaluation.predictions, count=20, max_wrong=6)
     read, truth = evaluation.predictions[picks], evaluation.labels[picks]
     titles = [f"{r}" if r == t else f"{r}, is {t}" for r, t in zip(read, truth, strict=True)]
-    grid = charts.image_grid(dataset.x_test[picks], titles, columns=10, wrong=list(read != truth))
+    grid = image_charts.image_grid(dataset.x_test[picks], titles, columns=10, wrong=list(read != truth))
     st.plotly_chart(grid, theme=None, width="content", config={"displayModeBar": False})
     st.subheader("Confusion matrix")
     st.caption("Rows: the true digit. Columns: what the network read. The Confusion page shows the images.")

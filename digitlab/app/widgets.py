@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from digitlab import charts, data, evaluation, modelfile
+from digitlab import data, evaluation, image_charts, modelfile
 from digitlab.app import resources, state, workarounds
 
 # How st.dataframe shows evaluation.report_in_percent(evaluation.report) (Train and Confusion pages).
@@ -33,7 +33,7 @@ def show_live_pictures(pictures: list[str], key: str) -> None:
 
 def show_pixels(pixels: np.ndarray, side: int, caption: str) -> None:
     """A grey image `side` px on its longer side, each pixel a sharp square."""
-    shown = charts.enlarge(pixels, side)
+    shown = image_charts.enlarge(pixels, side)
     st.image(shown, width=shown.shape[1], caption=caption)  # at its own size: the browser adds no blur
 
 

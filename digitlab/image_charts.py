@@ -1,0 +1,105 @@
+"""Pictures of digits: a grid of small images with titles, an MLP's first-layer weights, enlarged pixels.
+
+Pure functions from arrays to a Plotly figure (one PNG image trace, light on a tablet) or to pixels;
+the colours and layout come from `charts`.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+from plotly.colors import diverging
+
+from digitlab.charts import HIDDEN_AXIS, INK, TILE, TILE_SCALE, VERMILLION, base_layout
+
+
+def _png_data_uri(pixels: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _montage(tiles: np.ndarray, columns: int, gap_x: int, gap_y: int, fill) -> tuple[np.ndarray, list]:
+    """28×28 tiles in rows of `columns` on one canvas, `gap_y` free rows above each; and their corners."""
+    if columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}")
+    block_h, block_w = TILE + gap_y, TILE + gap_x
+    canvas = np.full(
+        (max(1, math.ceil(len(tiles) / columns)) * block_h, columns * block_w), fill, tiles.dtype
+    )
+    corners = [((i // columns) * block_h + gap_y, (i % columns) * block_w) for i in range(len(tiles))]
+    for tile, (top, left) in zip(tiles, corners, strict=True):
+        canvas[top : top + TILE, left : left + TILE] = tile
+    return canvas, corners
+
+
+def image_grid(
+    images: np.ndarray, titles: list[str], columns: int = 10, wrong: list[bool] | None = None
+) -> go.Figure:
+    """Small multiples of (N, 28, 28) uint8 images with a title above each; `wrong` ones framed in red.
+
+    A title may take two lines ("7\\nis 1"); the gap above every tile then grows to fit. One PNG image
+    trace rather than N subplots keeps 50 digits light for a tablet.
+    """
+    images = np.asarray(images, dtype=np.uint8)
+    wrong = [False] * len(images) if wrong is None else list(wrong)
+    if images.shape[1:] != (TILE, TILE) or not len(titles) == len(wrong) == len(images):
+        raise ValueError(f"need (N, 28, 28) images, N titles and N flags; got {images.shape}, {len(titles)}")
+    # White gutters above each tile for its title: 9 image pixels a line.
+    lines = max((title.count("\n") + 1 for title in titles), default=1)
+    canvas, corners = _montage(images, columns, gap_x=4, gap_y=9 * lines, fill=255)
+    height, width = (int(side * TILE_SCALE) + 10 for side in canvas.shape)
+    fig = go.Figure(layout=base_layout(height, width=width, margin={"l": 5, "r": 5, "t": 5, "b": 5}))
+    for (top, left), title, is_wrong in zip(corners, titles, wrong, strict=True):
+        title = title.replace("\n", "<br>")
+        fig.add_annotation(
+            x=left + TILE / 2 - 0.5,
+            y=top - 0.5,
+            yanchor="bottom",
+            text=f"<b>{title}</b>" if is_wrong else title,
+            font={"size": 15, "color": VERMILLION if is_wrong else INK},
+            showarrow=False,
+        )
+        if is_wrong:  # a frame as well as the colour, for readers who cannot tell red apart
+            box = {"x0": left - 1, "x1": left + TILE, "y0": top - 1, "y1": top + TILE}
+            fig.add_shape(type="rect", line={"color": VERMILLION, "width": 3}, **box)
+    fig.add_trace(go.Image(source=_png_data_uri(canvas), hoverinfo="skip"))
+    fig.update_layout(xaxis=HIDDEN_AXIS | {"scaleanchor": "y"}, yaxis=HIDDEN_AXIS)
+    return fig
+
+
+def weights_grid(weights: np.ndarray, max_units: int = 64) -> go.Figure:
+    """Each first-layer unit's 784 input weights as a 28×28 tile; blue positive, red negative, 0 white."""
+    weights = np.asarray(weights, dtype=np.float32)
+    if weights.ndim != 2 or weights.shape[0] != TILE * TILE:
+        raise ValueError(f"expected weights of shape (784, units), got {weights.shape}")
+    tiles = weights[:, :max_units].T.reshape(-1, TILE, TILE)
+    canvas, _ = _montage(tiles, max(1, math.ceil(math.sqrt(len(tiles)))), gap_x=2, gap_y=2, fill=np.nan)
+    limit = float(np.abs(tiles).max(initial=0)) or 1.0  # symmetric, so white always means 0
+    heatmap = go.Heatmap(
+        z=canvas,
+        zmin=-limit,
+        zmax=limit,
+        colorscale=diverging.RdBu,
+        hoverongaps=False,  # NaN gutters draw nothing and say nothing
+        colorbar={"title": {"text": "Weight"}, "thickness": 16},
+        hovertemplate="Weight %{z:+.3f} on this pixel<extra></extra>",
+    )
+    layout = base_layout(560, margin={"l": 5, "r": 5, "t": 5, "b": 5})
+    layout |= {"xaxis": HIDDEN_AXIS | {"scaleanchor": "y"}, "yaxis": HIDDEN_AXIS | {"autorange": "reversed"}}
+    return go.Figure(heatmap, layout)
+
+
+def enlarge(pixels: np.ndarray, side: int) -> np.ndarray:
+    """Scale a grey image so its longer side is `side`: blocky (nearest) when growing, so pixels show."""
+    pixels = np.asarray(pixels, dtype=np.uint8)
+    h, w = pixels.shape
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    method = Image.NEAREST if scale >= 1 else Image.BOX
+    return np.asarray(Image.fromarray(pixels).resize(size, method))
