@@ -3,7 +3,7 @@
 In one process, as on the server: one canvas-sized drawing read every `--every` seconds (the one
 preprocessing path plus the three rotated views through the default model) while nothing trains,
 then while `--runs` Quick-demo trainings (`--epochs` long) run in background threads, once with
-training pausing between batches for predictions (`storage.PREDICTIONS`, the app's setting) and
+training pausing between batches for predictions (`learn.classifier.PREDICTIONS`, the app's setting) and
 once without.
 Prints p50/p95 prediction latency for each case and how long the trainings took.
 
@@ -23,8 +23,7 @@ from digitlab.config import PRESETS
 from digitlab.data import load_mnist
 from digitlab.learn.classifier import load_classifier
 from digitlab.learn.training import train
-from digitlab.preprocess import canvas_to_input
-from digitlab.reading import predict_views
+from digitlab.reading import read_image
 
 
 def read_while(classifier, images, every: float, busy) -> list[float]:
@@ -34,7 +33,7 @@ def read_while(classifier, images, every: float, busy) -> list[float]:
         if not busy():
             break
         started = time.perf_counter()
-        predict_views(classifier, canvas_to_input(image))
+        read_image(classifier, image)
         samples.append(1000 * (time.perf_counter() - started))
         time.sleep(every)
     return samples

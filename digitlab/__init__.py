@@ -1,8 +1,8 @@
 """digitlab: learn how a neural network reads handwriting.
 
-The core (everything in this package but `digitlab.ui`) imports without streamlit,
-and TensorFlow is imported only by the modules that need it, so the home page
-and the router start fast.
+The layers show in the folders: `digitlab.app` (the only package that imports streamlit),
+`digitlab.learn` (the only one that imports Keras and TensorFlow), `digitlab.classroom` (neither),
+and the flat pure modules. The README's "Layout" says what each owns and may import.
 """
 
 __version__ = "0.1.0"

@@ -127,7 +127,7 @@ class Evaluation:
 
 
 def evaluate(classifier, images: np.ndarray, labels: np.ndarray) -> Evaluation:
-    """Evaluate a `storage.Classifier` on uint8 images and integer labels."""
+    """Evaluate a `learn.classifier.Classifier` on uint8 images and integer labels."""
     return Evaluation.from_probabilities(classifier.predict_proba(images), labels)
 
 

@@ -1,9 +1,9 @@
 """Compare: this session's runs side by side, and the class board where students publish theirs.
 
-Every run trained in the session is kept (digitlab.runs, the last ten, without their models): the
-table ranks them by test accuracy, the charts overlay their curves, and two confusion matrices sit side
-by side, so an MLP and a CNN can be told apart at a glance. The class board (digitlab.board) is shared
-by everyone on the server; a nickname is shown only as plain text.
+Every run trained in the session is kept (digitlab.classroom.history, the last ten, without their
+models): the table ranks them by test accuracy, the charts overlay their curves, and two confusion
+matrices sit side by side, so an MLP and a CNN can be told apart at a glance. The class board
+(digitlab.classroom.board) is shared by everyone on the server; a nickname is shown only as plain text.
 """
 
 import sqlite3

@@ -1,4 +1,4 @@
-"""digitlab.board: the class board in SQLite, nicknames kept as plain text, many writers at once."""
+"""digitlab.classroom.board: the class board in SQLite, nicknames kept as plain text, many writers at once."""
 
 import sqlite3
 import threading

@@ -1,4 +1,5 @@
-"""digitlab.handwriting: the bounded set, the zip round trip and its errors, and fine-tuning on a style
+"""digitlab.classroom.handwriting and digitlab.learn.fine_tuning: the bounded set, the zip round trip
+and its errors, and fine-tuning on a style
 MNIST never saw (mirrored digits), checked on held-out drawings and on MNIST."""
 
 import csv

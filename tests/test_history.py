@@ -41,7 +41,7 @@ def two_runs(small_mnist):
 def test_runs_imports_neither_streamlit_nor_tensorflow():
     code = "import sys, digitlab.classroom.history, digitlab.classroom.board; print(' '.join(sys.modules))"
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split())
-    assert {"digitlab.runs", "digitlab.board"} <= loaded
+    assert {"digitlab.classroom.history", "digitlab.classroom.board"} <= loaded
     assert not {"streamlit", "tensorflow", "keras"} & loaded
 
 

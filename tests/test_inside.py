@@ -1,4 +1,4 @@
-"""digitlab.inside: activations and gradients checked against numpy, saliency on the ink, the figures."""
+"""digitlab.learn.inside: activations and gradients checked against numpy, saliency on the ink, figures."""
 
 import numpy as np
 import pytest

@@ -36,7 +36,7 @@ class FineTuneConfig:
 
 @dataclass
 class FineTuneResult:
-    classifier: object  # storage.Classifier, a new one: the original is untouched
+    classifier: object  # learn.classifier.Classifier, a new one: the original is untouched
     evaluation: object | None  # on the MNIST test set
     history: dict
     seconds: float

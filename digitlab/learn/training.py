@@ -23,7 +23,7 @@ from digitlab.pen import training_images
 
 @dataclass
 class TrainResult:
-    classifier: object  # storage.Classifier
+    classifier: object  # learn.classifier.Classifier
     history: dict  # per-epoch lists: loss, accuracy, val_loss, val_accuracy
     evaluation: object | None  # evaluation.Evaluation on the test set
     stopped: bool = False

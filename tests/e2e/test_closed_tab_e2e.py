@@ -1,6 +1,6 @@
 """A student who closes the tab mid-run frees the training slot for the next one (issue 5).
 
-Streamlit has no on-close hook: digitlab.ui.run_watcher notices the session has gone and stops its
+Streamlit has no on-close hook: digitlab.app.resources.run_watcher notices the session has gone and stops its
 run after `RunWatcher.grace` seconds. Every slot of the server is taken by a long run in tabs that
 then close; a new student's run must then start within the grace period plus a margin.
 """
