@@ -26,7 +26,7 @@ def remember_pair(cells: dict) -> None:
     st.session_state[CELL] = cells.get(st.session_state[PAIRS])
 
 
-def show_cell(true: int, predicted: int) -> None:
+def show_cell(evaluation, test_images, true: int, predicted: int) -> None:
     """The test images of one square, each captioned with the network's two best guesses."""
     indices = evaluation.cell_indices(true, predicted)
     verdict = "read right" if true == predicted else f"read as {predicted}"
@@ -37,7 +37,7 @@ def show_cell(true: int, predicted: int) -> None:
     shown = indices[:MAX_IMAGES]
     more = f" The first {MAX_IMAGES} are shown." if len(indices) > MAX_IMAGES else ""
     st.caption(f"Under each image: the network's two best guesses.{more}")
-    tiles = [np.pad(image_charts.enlarge(dataset.x_test[i], TILE_PX), 3, constant_values=255) for i in shown]
+    tiles = [np.pad(image_charts.enlarge(test_images[i], TILE_PX), 3, constant_values=255) for i in shown]
     guesses = [reading.guesses_title(evaluation.probabilities[i], "  \n") for i in shown]
     st.image(tiles, caption=guesses, width=TILE_PX + 6)
 
@@ -76,7 +76,7 @@ with st.container(horizontal=True, wrap=True):
         if cell is None:
             st.info("Click a square to see its images.", icon=":material/touch_app:")
         else:
-            show_cell(*cell)
+            show_cell(evaluation, dataset.x_test, *cell)
 
 st.pills(
     "Most confused",

@@ -4,6 +4,10 @@ Augmentation makes a model read drawings, not just MNIST: small rotations, shear
 shifts and scalings, elastic warps and stroke-thickness changes. It runs on whole
 batches inside tf.data with stateless random ops seeded by (config seed, batch
 number), so it is fast, needs no Python loop over images and is reproducible.
+
+Keras and TensorFlow are imported inside the functions here, and only here in `learn` besides
+`inside`: the Draw page imports `learn.inside`, which imports this module, before the app has
+shown its "Loading the network" spinner; the import itself happens in `app.resources.import_tensorflow`.
 """
 
 from __future__ import annotations

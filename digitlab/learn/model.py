@@ -4,6 +4,10 @@ Models take raw pixels (0-255, shape (N, 28, 28)) and normalise them in their
 first layer, so a saved model applies exactly the transform it was trained with.
 Every random choice takes its seed from the config: two runs in two threads never
 share random state, and the same config gives the same weights.
+
+Keras and TensorFlow are imported inside the functions here, and only here in `learn` besides
+`inside`: the Draw page imports `learn.inside`, which imports this module, before the app has
+shown its "Loading the network" spinner; the import itself happens in `app.resources.import_tensorflow`.
 """
 
 from __future__ import annotations
