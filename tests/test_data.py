@@ -3,6 +3,7 @@
 import gzip
 import shutil
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -215,3 +216,20 @@ def test_sample_grid_indices_picks_per_class_examples_deterministically():
     assert len(set(indices.tolist())) == len(indices)
     np.testing.assert_array_equal(indices, sample_grid_indices(labels, per_class=3, seed=42))
     assert not np.array_equal(indices, sample_grid_indices(labels, per_class=3, seed=43))
+
+
+def test_assets_are_the_checkouts_top_level_folder():
+    from digitlab import data
+
+    assert data.assets_dir() == Path(__file__).resolve().parents[1] / "assets"
+    assert (data.assets_dir() / "models" / "default.keras").is_file()
+
+
+def test_an_installed_package_finds_the_assets_it_carries(tmp_path, monkeypatch):
+    from digitlab import data
+
+    package = tmp_path / "site-packages" / "digitlab"
+    (package / "assets" / "mnist").mkdir(parents=True)
+    monkeypatch.setattr(data, "PACKAGE_DIR", package)
+    assert data.assets_dir() == package / "assets"
+    assert data.var_dir() == Path.home() / ".cache" / "digitlab"  # no pyproject.toml beside it
