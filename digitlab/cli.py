@@ -131,6 +131,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_ensemble(args: argparse.Namespace) -> int:
+    from digitlab.data import load_mnist
+    from digitlab.storage import load_classifier, save_classifier
+    from digitlab.training import ensemble_of
+
+    classifier = ensemble_of([load_classifier(path) for path in args.models], load_mnist())
+    path = save_classifier(classifier, args.out)
+    metrics = classifier.metadata["metrics"]
+    print(
+        f"{classifier.name}: MNIST test accuracy {metrics['test_accuracy']:.2%}   pen-drawn digits of "
+        f"unseen writers {metrics['pen_accuracy']:.2%}  saved {path}"
+    )
+    return EXIT_OK
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from digitlab.data import load_mnist
     from digitlab.evaluation import drawings_summary, evaluate, evaluate_drawings
@@ -301,6 +316,15 @@ def make_parser() -> argparse.ArgumentParser:
     )
     add_train_options(train)
     train.set_defaults(run=cmd_train)
+    ensemble = sub.add_parser(
+        "ensemble",
+        help="average networks trained with one config and seeds seed, seed + 1, ... into one model",
+        description="Make the model `train --members N` would make from N runs already trained "
+        "(same settings, seeds seed, seed + 1, ...), without training again.",
+    )
+    ensemble.add_argument("models", nargs="+", help="the .keras files, in seed order")
+    ensemble.add_argument("--out", required=True, help="where to save it (PATH.keras and PATH.json)")
+    ensemble.set_defaults(run=cmd_ensemble)
     evaluate = sub.add_parser("evaluate", help="accuracy and classification report on the MNIST test set")
     evaluate.add_argument("model", nargs="?", help="a .keras model file (default: the shipped model)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
