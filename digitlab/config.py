@@ -187,6 +187,6 @@ DEFAULT_MODEL_CONFIG = TrainConfig(
     validation_split=0.05,
     augment=True,
     data="mnist+pen",
-    members=3,
+    members=2,
     seed=1234,
 )
