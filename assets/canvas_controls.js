@@ -1,17 +1,19 @@
-// The Draw page's Erase and Clear buttons, and a fix for touch strokes, for streamlit-drawable-canvas 0.13.
+// The Draw page's Erase and Clear buttons, and strokes in the canvas's top-right corner, for
+// streamlit-drawable-canvas 0.13.
 //
 // Erase and Clear work in the browser, at once, by pressing the canvas's own toolbar buttons ("Undo",
 // "Reset canvas & history"); the canvas then sends its new drawing to the app itself. Buttons that asked
 // the server to reload the canvas instead lost the next stroke: the reload arrived after the student had
 // started drawing again, and replaced the canvas, that stroke included.
 //
-// The canvas's toolbar stays invisible (opacity 0) over the top ~30 px of the canvas's right half until
-// the canvas is hovered, and it still takes the pointer there: a touchscreen never hovers, so a stroke
-// started there was lost. A style added in the canvas's open shadow root, where page CSS does not reach,
-// lets the hidden toolbar pass the pointer through; hovered, focused or pinned, it takes clicks as before.
-const CSS = `.dc-toolbar{pointer-events:none}
-.dc-root:hover>.dc-toolbar,.dc-toolbar:focus-within,.dc-toolbar[data-pinned=true]{pointer-events:auto}`;
-const STYLE_ID = "digitlab-toolbar-pass-through";
+// The canvas's own toolbar is hidden for good: invisible (opacity 0) until the canvas was hovered for 0.2 s,
+// it still sat over the top ~30 px of the canvas's right half and took the pointer there, so a stroke
+// started there was lost: always on a touchscreen, which never hovers, and with a mouse that went
+// straight from Clear to that corner. The page's own buttons press its buttons instead (a click() on a
+// hidden button still runs it). Its styles live in the canvas's open shadow root, where page CSS does not
+// reach, so a style element is added there; !important beats the inline display the canvas sets.
+const CSS = `.dc-toolbar{display:none !important}`;
+const STYLE_ID = "digitlab-hide-canvas-toolbar";
 const UNDO = "Undo";
 const RESET = "Reset canvas & history";
 

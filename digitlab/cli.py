@@ -87,6 +87,15 @@ def make_parser() -> argparse.ArgumentParser:
     )
     add_train_options(train)
     train.set_defaults(run=commands.cmd_train)
+    ensemble = sub.add_parser(
+        "ensemble",
+        help="average networks trained with one config and seeds seed, seed + 1, ... into one model",
+        description="Make the model `train --members N` would make from N runs already trained "
+        "(same settings, seeds seed, seed + 1, ...), without training again.",
+    )
+    ensemble.add_argument("models", nargs="+", help="the .keras files, in seed order")
+    ensemble.add_argument("--out", required=True, help="where to save it (PATH.keras and PATH.json)")
+    ensemble.set_defaults(run=commands.cmd_ensemble)
     evaluate = sub.add_parser("evaluate", help="accuracy and classification report on the MNIST test set")
     evaluate.add_argument("model", nargs="?", help="a .keras model file (default: the shipped model)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")

@@ -131,6 +131,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_ensemble(args: argparse.Namespace) -> int:
+    from digitlab.learn.classifier import load_classifier, save_classifier
+    from digitlab.learn.training import ensemble_of
+
+    classifier = ensemble_of([load_classifier(path) for path in args.models], load_mnist())
+    path = save_classifier(classifier, args.out)
+    metrics = classifier.metadata["metrics"]
+    print(
+        f"{classifier.name}: MNIST test accuracy {metrics['test_accuracy']:.2%}   pen-drawn digits of "
+        f"unseen writers {metrics['pen_accuracy']:.2%}  saved {path}"
+    )
+    return EXIT_OK
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from digitlab.learn.classifier import load_classifier  # TensorFlow only now (see cmd_train)
 

@@ -183,15 +183,14 @@ DEFAULT_PRESET = "Quick demo"
 # `python -m digitlab train --preset default --out assets/models/default`.
 DEFAULT_MODEL_CONFIG = TrainConfig(
     architecture="cnn",
-    batch_norm=True,
     hidden_units=(128,),
     dropout=0.3,
     lr_schedule="cosine",
-    epochs=12,
+    epochs=15,
     batch_size=128,
     validation_split=0.05,
     augment=True,
     data="mnist+pen",
-    members=3,
+    members=2,
     seed=1234,
 )

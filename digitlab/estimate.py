@@ -118,9 +118,8 @@ def estimate_seconds(config: TrainConfig) -> float:
         10_000 + config.train_size * config.validation_split * config.epochs
     )
     augment = AUGMENT_SECONDS_PER_IMAGE * images * config.epochs if config.augment else 0.0
-    return float(
-        STARTUP_SECONDS + compute + steps * SECONDS_PER_STEP + evaluation / MACS_PER_SECOND + augment
-    )
+    one = compute + steps * SECONDS_PER_STEP + evaluation / MACS_PER_SECOND + augment
+    return float(STARTUP_SECONDS + one * config.members)  # an ensemble's networks train one by one
 
 
 def long_run_warning(config: TrainConfig) -> str | None:

@@ -100,7 +100,7 @@ def drawing_pad() -> np.ndarray | None:
         key=CANVAS,
     )
     workarounds.canvas_controls(key="canvas_controls", width="content")
-    return result.image_data if (result.json_data or {}).get("objects") else None
+    return result.image_data
 
 
 @st.fragment

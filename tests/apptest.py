@@ -55,7 +55,7 @@ def train_until_done(at: AppTest, seconds: float = 150) -> AppTest:
     """Press Start and rerun until the results (or an error) show."""
     at.button(key="train_start").click().run()
     deadline = time.monotonic() + seconds
-    while not any(m.label == "Test accuracy" for m in at.metric):
+    while not any(m.label == "MNIST test accuracy" for m in at.metric):
         assert not at.exception, at.exception
         if at.error:
             return at

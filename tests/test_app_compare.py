@@ -35,7 +35,7 @@ def train_small(at: AppTest, architecture: str = "mlp", seconds: float = 150) ->
     at.run()
     at.button(key="train_start").click().run()
     deadline = time.monotonic() + seconds
-    while not any(m.label == "Test accuracy" for m in at.metric):
+    while not any(m.label == "MNIST test accuracy" for m in at.metric):
         assert not at.exception, at.exception
         assert time.monotonic() < deadline, f"training did not finish in {seconds} s"
         time.sleep(0.5)

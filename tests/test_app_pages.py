@@ -12,9 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
+from digitlab import modelfile
 from digitlab.app import state
 from tests.apptest import APP, draw, open_page, png_of_a_one, small_run, texts, train_until_done
 
@@ -80,8 +82,13 @@ def test_training_shows_results_and_makes_the_model_active():
     at = small_run(open_page("train"))
     train_until_done(at)
     assert not at.error, texts(at.error)
-    accuracy = next(m for m in at.metric if m.label == "Test accuracy")
+    accuracy = next(m for m in at.metric if m.label == "MNIST test accuracy")
     assert accuracy.value.endswith("%") and "vs the default model" in accuracy.delta
+    # Beside it, the same network on pen-drawn digits by writers no network here learnt from.
+    drawn = next(m for m in at.metric if m.label == "Pen-drawn digits, unseen writers")
+    assert drawn.value.endswith("%") and "vs the default model" in drawn.delta
+    recorded = at.session_state[state.ACTIVE]["classifier"].metadata["metrics"]["pen_accuracy"]
+    assert drawn.value == f"{recorded:.1%}"
     assert at.dataframe  # the per-digit report
     assert "now use this network" in texts(at.success)
     active = at.session_state[state.ACTIVE]["classifier"]
@@ -156,12 +163,19 @@ def test_confusion_page_shows_the_matrix_and_a_hint():
 
 def test_clicking_a_square_shows_its_images():
     at = open_page("confusion")
-    point = {"x": 9, "y": 4, "point_index": 49, "customdata": [4, 9, 6, 0.006]}
-    at.session_state["cm"] = {"selection": {"points": [point], "point_indices": [49], "box": [], "lasso": []}}
+    # The default model's busiest off-diagonal square, from the confusion matrix kept with it.
+    confusion = np.array(modelfile.read_metadata(modelfile.DEFAULT_MODEL_PATH)["metrics"]["confusion"])
+    np.fill_diagonal(confusion, 0)
+    true, read = map(int, np.unravel_index(confusion.argmax(), confusion.shape))
+    count, index = int(confusion[true, read]), true * 10 + read
+    point = {"x": read, "y": true, "point_index": index, "customdata": [true, read, count, count / 1000]}
+    selection = {"points": [point], "point_indices": [index], "box": [], "lasso": []}
+    at.session_state["cm"] = {"selection": selection}
     at.run()
     assert not at.exception
-    assert "4s read as 9" in texts(at.subheader)
-    assert len(at.image) == 1 and "9: " in at.image[0].proto.imgs[0].caption  # images with their guesses
+    assert f"{true}s read as {read}" in texts(at.subheader)
+    # The images, each with its guess.
+    assert len(at.image) == 1 and f"{read}: " in at.image[0].proto.imgs[0].caption
 
 
 def test_a_most_confused_pair_shows_its_images():

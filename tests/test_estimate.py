@@ -102,3 +102,12 @@ def test_the_servers_free_memory_is_read_on_linux():
     with open("/proc/meminfo") as lines:
         total = int(next(line for line in lines if line.startswith("MemTotal:")).split()[1]) * 1024
     assert free is not None and 0 < free <= total
+
+
+def test_an_ensemble_takes_as_long_as_its_networks_one_after_another():
+    one = TrainConfig(hidden_units=(64,), train_size=5_000)
+    three = one.replace(members=3)
+    startup = estimate.STARTUP_SECONDS
+    assert estimate.estimate_seconds(three) - startup == pytest.approx(
+        3 * (estimate.estimate_seconds(one) - startup)
+    )

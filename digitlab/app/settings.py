@@ -29,6 +29,7 @@ PLAIN_FIELDS = (
     "head",
     "optimizer",
     "learning_rate",
+    "lr_schedule",
     "momentum",
     "epochs",
     "batch_size",
@@ -37,7 +38,9 @@ PLAIN_FIELDS = (
     "normalization",
     "labels",
     "augment",
+    "batch_norm",
     "data",
+    "members",
     "seed",
 )
 CONTROL_NAMES = (*PLAIN_FIELDS, "layers", *HIDDEN_LAYER_KEYS)
@@ -59,6 +62,7 @@ RANGES = {
     "epochs": (1, 50),
     "momentum": (0.0, 0.99),
     "seed": (0, 2**31 - 1),
+    "members": (1, settings.MAX_MEMBERS),
 }
 # The menus of the controls that choose among words.
 CHOICES = {
@@ -69,6 +73,7 @@ CHOICES = {
     "normalization": settings.NORMALIZATIONS,
     "labels": settings.LABEL_ENCODINGS,
     "data": tuple(settings.TRAINING_DATA),
+    "lr_schedule": settings.LR_SCHEDULES,
 }
 
 

@@ -42,6 +42,17 @@ CONTROLS = {
     "normalization": ("Pixel scaling", "[0, 1]: pixels / 255. z-score: minus their mean, over their spread."),
     "labels": ("Labels", "A digit as one number (sparse) or as ten 0/1 values (one-hot)."),
     "augment": ("Augment (rotate, shift, warp)", "Slower, but reads real handwriting better."),
+    "lr_schedule": (
+        "Learning-rate schedule",
+        "constant: the same step size all along. cosine: big steps first, then smaller and smaller ones, "
+        "so the network settles into its best weights at the end.",
+    ),
+    "batch_norm": ("Batch normalisation (CNN)", "Rescales each filter's answers batch by batch."),
+    "members": (
+        "Networks averaged",
+        "Trains this many networks one after another, each from its own seed, and averages their "
+        "answers: each one makes different mistakes. Takes that many times longer.",
+    ),
     "data": (
         "Learn from",
         "MNIST: 60,000 digits scanned from paper forms. MNIST + pen-drawn digits: also 11,615 digits that "
@@ -160,10 +171,15 @@ def settings_sidebar(busy: bool, classroom: bool) -> config.TrainConfig | None:
         choose(st.selectbox, "activation", busy=busy, options=config.ACTIVATIONS)
         pick("dropout", (0.0, 0.1, 0.2, 0.3, 0.4, 0.5), busy=busy)
         choose(st.selectbox, "head", busy=busy, options=config.HEADS)
+        if st.session_state[key("architecture")] == "cnn":
+            choose(st.toggle, "batch_norm", busy=busy)
+        slide("members", busy)
     st.subheader("How it learns")
     if advanced:
         choose(st.selectbox, "optimizer", busy=busy, options=config.OPTIMIZERS)
     pick("learning_rate", settings.LEARNING_RATES, busy=busy)
+    if advanced:
+        choose(st.radio, "lr_schedule", busy=busy, options=config.LR_SCHEDULES, horizontal=True)
     if advanced and st.session_state[key("optimizer")] == "sgd":
         slide("momentum", busy, step=0.01)
     slide("epochs", busy)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from digitlab.config import MAX_TRAIN_SIZE, TrainConfig
+from digitlab.config import MAX_TRAIN_SIZE, ConfigError, TrainConfig
 from digitlab.data import Dataset
 from digitlab.learn.classifier import Classifier, build_metadata
 from digitlab.learn.fit import batches, fit, score
@@ -100,50 +100,75 @@ def train(
     """
     started = time.perf_counter()
     stop_event = stop_event or threading.Event()
-    models, histories = [], []
+    members, diverged = [], False
     for member in range(config.members):
-        if member and stop_event.is_set():
+        if member and (stop_event.is_set() or diverged):
             break
+        member_started = time.perf_counter()
         member_config = config.replace(members=1, seed=config.seed + member)
         model, history, norm, (n_train, n_val), progress = fit_member(
             member_config, dataset, emit, stop_event, extra_callbacks, predictions_first
         )
-        models.append(model)
-        histories.append(history)
-        if progress.diverged:
-            break
-    model = models[0] if len(models) == 1 else average_members(models)
-    history = histories[0]
-    seconds = time.perf_counter() - started
-
-    classifier = Classifier(model=model, config=config)
+        diverged = progress.diverged
+        metadata = build_metadata(
+            member_config,
+            norm,
+            name=member_config.label,
+            history=history,
+            dataset={
+                "name": dataset.name,
+                "train_images": int(n_train),
+                "validation_images": int(n_val),
+                "training_data": config.data,
+            },
+            training={
+                "seconds": round(time.perf_counter() - member_started, 2),
+                "stopped": bool(stop_event.is_set()),
+                "diverged": diverged,
+            },
+        )
+        members.append(Classifier(model=model, config=member_config, metadata=metadata))
+    classifier = members[0] if len(members) == 1 else _average(members)
     evaluation, metrics = score(classifier, dataset, evaluate_test, evaluate_pen)
-    stopped = bool(stop_event.is_set())
-    classifier.metadata = build_metadata(
-        config,
-        norm,
-        name=config.label,
-        history=history,
-        dataset={
-            "name": dataset.name,
-            "train_images": int(n_train),
-            "validation_images": int(n_val),
-            "training_data": config.data,
-        },
-        metrics=metrics,
-        training={
-            "seconds": round(seconds, 2),
-            "stopped": stopped,
-            "diverged": progress.diverged,
-            **({"member_histories": histories} if len(histories) > 1 else {}),
-        },
-    )
+    classifier.metadata["metrics"] = metrics
+    history = classifier.metadata["history"]
+    training = classifier.metadata["training"]
     return TrainResult(
         classifier=classifier,
         history=history,
         evaluation=evaluation,
-        stopped=stopped,
-        diverged=progress.diverged,
-        seconds=seconds,
+        stopped=training["stopped"],
+        diverged=training["diverged"],
+        seconds=time.perf_counter() - started,
         epochs_done=len(history.get("loss", [])),
     )
+
+
+def _average(members: list) -> Classifier:
+    """One classifier averaging `members` (runs of one config, seeds seed, seed + 1, …), with the
+    metadata of the first and every member's history."""
+    first = members[0]
+    config = first.config.replace(members=len(members))
+    metadata = [m.metadata for m in members]
+    training = {
+        "seconds": round(sum(m.get("training", {}).get("seconds", 0.0) for m in metadata), 2),
+        "stopped": any(m.get("training", {}).get("stopped", False) for m in metadata),
+        "diverged": any(m.get("training", {}).get("diverged", False) for m in metadata),
+        "member_histories": [m.get("history", {}) for m in metadata],
+    }
+    combined = first.metadata | {"config": config.to_dict(), "name": config.label, "training": training}
+    return Classifier(model=average_members([m.model for m in members]), config=config, metadata=combined)
+
+
+def ensemble_of(classifiers: list, dataset: Dataset) -> Classifier:
+    """The ensemble `train` would make of these networks, from runs of one config with seeds
+    seed, seed + 1, …: the same model, metadata and both accuracies, without training again."""
+    first = classifiers[0].config
+    for i, classifier in enumerate(classifiers):
+        if classifier.config.members != 1 or classifier.config != first.replace(seed=first.seed + i):
+            raise ConfigError(
+                f"network {i + 1} is not a run of the first one's settings with seed {first.seed + i}"
+            )
+    classifier = _average(classifiers)
+    classifier.metadata["metrics"] = score(classifier, dataset)[1]
+    return classifier
