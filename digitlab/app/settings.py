@@ -45,7 +45,7 @@ PLAIN_FIELDS = (
 )
 CONTROL_NAMES = (*PLAIN_FIELDS, "layers", *HIDDEN_LAYER_KEYS)
 # What a class sees in classroom mode, besides the preset; the other settings follow the preset.
-CLASSROOM_CONTROLS = ("layers", *HIDDEN_LAYER_KEYS, "epochs", "learning_rate", "data")
+CLASSROOM_CONTROLS = ("layers", *HIDDEN_LAYER_KEYS, "epochs", "learning_rate")
 # How a control shows a value, in its menu and so in the URL: Streamlit writes the shown label there.
 LABELS = {
     "architecture": str.upper,

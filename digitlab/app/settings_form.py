@@ -185,9 +185,9 @@ def settings_sidebar(busy: bool, classroom: bool) -> config.TrainConfig | None:
     slide("epochs", busy)
     if advanced:
         pick("batch_size", settings.BATCH_SIZES, busy=busy)
-    st.subheader("The data")
-    choose(st.radio, "data", busy=busy, options=tuple(config.TRAINING_DATA), format_func=shown_as("data"))
-    if advanced:
+        st.subheader("The data")
+        learnt_from = shown_as("data")
+        choose(st.radio, "data", busy=busy, options=tuple(config.TRAINING_DATA), format_func=learnt_from)
         pick("train_size", settings.TRAIN_SIZES, busy=busy)
         pick("validation_split", (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5), busy=busy)
         scaling = shown_as("normalization")
