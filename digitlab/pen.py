@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,7 +78,15 @@ def _cache_key(part: str, *numbers) -> str:
     return digest.hexdigest()[:16]
 
 
+_RENDERING = threading.Lock()  # two runs that start together render once: the second reads the file
+
+
 def _cached(part: str, render, *numbers) -> PenImages:
+    with _RENDERING:
+        return _cached_unlocked(part, render, *numbers)
+
+
+def _cached_unlocked(part: str, render, *numbers) -> PenImages:
     folder = Path(os.environ.get(CACHE_ENV) or var_dir()) / "cache"
     path = folder / f"pen_{part}_{_cache_key(part, *numbers)}.npz"
     try:

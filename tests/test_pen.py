@@ -91,3 +91,25 @@ def test_every_run_reports_mnist_and_pen_accuracy_side_by_side(small_mnist):
     sizes = {lab: int((pen.benchmark_images().sources == lab).sum()) for lab in BENCHMARK}
     weighted = sum(metrics["pen_by_lab"][lab] * n for lab, n in sizes.items()) / 4_338
     assert metrics["pen_accuracy"] == pytest.approx(weighted)
+
+
+def test_two_runs_that_start_together_render_once(tmp_path, monkeypatch, parts):
+    import threading
+
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path))
+    calls = []
+
+    def render(samples, seed):
+        calls.append(seed)
+        return pen.render_benchmark(samples[:3], seed)
+
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(pen._cached("benchmark", render, 0))) for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == [0] and len(results) == 2
+    np.testing.assert_array_equal(results[0].images, results[1].images)
