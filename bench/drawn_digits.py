@@ -12,6 +12,7 @@ default model learnt from them, so that figure says how well it learnt, not how 
 
     python bench/drawn_digits.py                          # benchmark labs, the default model
     python bench/drawn_digits.py --part all --views 1     # all 15,953 digits, the image alone
+    python bench/drawn_digits.py --turn 5 --mnist 10000   # views turned ±5°; MNIST test read the same way
     python bench/drawn_digits.py --keras-file m.keras --sample 2000 --seed 0
     python bench/drawn_digits.py --widths --sample 2000   # stroke widths: MNIST vs ours
 """
@@ -63,6 +64,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=(1, 3),
         default=3,
         help="3 = the app's reading path (the image and two turned copies, averaged); 1 = the image alone",
+    )
+    parser.add_argument(
+        "--turn",
+        type=float,
+        default=VIEW_ANGLES[-1],
+        help=f"with --views 3: the turned views' angle, degrees either way (app: {VIEW_ANGLES[-1]:g})",
     )
     parser.add_argument(
         "--widths", action="store_true", help="print stroke widths: MNIST train vs preprocessed"
@@ -157,22 +164,30 @@ def print_widths(ours: np.ndarray) -> None:
         print(f"stroke width {name:<20} median {median:.3f}  (quartiles {q1:.2f}-{q3:.2f})")
 
 
-def print_mnist_check(model, n: int) -> None:
-    """Uploading an MNIST digit must give back an MNIST-like input: accuracy should barely move."""
+def print_mnist_check(model, n: int, angles) -> None:
+    """Uploading an MNIST digit must give back an MNIST-like input: accuracy should barely move. Also
+    MNIST read with the same views as the drawings."""
     data = load_mnist()
     images, labels = data.x_test[:n], data.y_test[:n]
     redone = np.stack([canvas_to_input(image) for image in images])
     raw = model.predict_proba(images).argmax(1)
     through = model.predict_proba(redone).argmax(1)
+    viewed = predict_many(model, images, angles).argmax(1)
     print(
         f"\nMNIST test[:{n}]   raw {(raw == labels).mean():.2%}   through canvas_to_input "
-        f"{(through == labels).mean():.2%}"
+        f"{(through == labels).mean():.2%}   raw, read with the views {angles}: "
+        f"{(viewed == labels).mean():.2%}"
     )
 
 
-def read_all(model, images: np.ndarray, n_views: int) -> np.ndarray:
+def view_angles(args: argparse.Namespace) -> tuple[float, ...]:
+    """The app's views (the image and two turned copies), or others to compare, or the image alone."""
+    return (0.0, -args.turn, args.turn) if args.views == 3 else (0.0,)
+
+
+def read_all(model, images: np.ndarray, angles) -> np.ndarray:
     """Digits read from preprocessed images, as the Draw page reads them (or from the image alone)."""
-    return predict_many(model, images, VIEW_ANGLES if n_views == 3 else (0.0,)).argmax(1)
+    return predict_many(model, images, angles).argmax(1)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -187,9 +202,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.widths:
         print_widths(ours)
     model = load_model(args)
-    read_ours = read_all(model, ours, args.views)
+    read_ours = read_all(model, ours, view_angles(args))
     read_naive = model.predict_proba(naive).argmax(1)
-    print(f"views per drawing: {args.views} (the naive baseline reads the image alone)")
+    print(f"views per drawing: {view_angles(args)} degrees (the naive baseline reads the image alone)")
     print(f"\n{'':<24} {'overall':>7}   per digit")
     print_accuracy("preprocessed", labels, read_ours)
     print_accuracy("naive resize (baseline)", labels, read_naive)
@@ -210,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
         print(result_line(f"pen-drawn digits ({args.part} labs)", f"{overall:.2%}"))
     print_confusions(labels, read_ours)
     if args.mnist:
-        print_mnist_check(model, args.mnist)
+        print_mnist_check(model, args.mnist, view_angles(args))
 
 
 if __name__ == "__main__":
