@@ -119,13 +119,24 @@ def epoch_x(event: dict) -> float:
     return event["progress"] if event.get("progress") is not None else event["epoch"]
 
 
+def rate_series(batch_events: list[dict]) -> tuple[list, list]:
+    """(progress, learning rate) of the batch events that carry the rate."""
+    points = [(e["progress"], e["learning_rate"]) for e in batch_events if e.get("learning_rate") is not None]
+    return ([p for p, _ in points], [r for _, r in points]) if points else ([], [])
+
+
 def training_curves(
-    batch_events: list[dict], epoch_events: list[dict], metric: str, max_points: int = 300
+    batch_events: list[dict],
+    epoch_events: list[dict],
+    metric: str,
+    max_points: int = 300,
+    show_rate: bool = False,
 ) -> go.Figure:
     """The live training chart: a thin per-batch curve, then training and validation values per epoch.
 
     Redrawn twice a second for every watching browser, so it stays small however long the run: at
-    most `max_points` per-batch points (300 is two screen pixels each), as 4-byte floats.
+    most `max_points` per-batch points (300 is two screen pixels each), as 4-byte floats. With
+    `show_rate` (a run with a learning-rate schedule) the loss chart draws the rate on a right-hand axis.
     """
     _check_metric(metric)
     # uirevision: a live redraw keeps the reader's zoom and legend choices.
@@ -159,6 +170,27 @@ def training_curves(
                 line={"color": colour, "width": 3, "dash": dash},
                 marker={"size": 11, "symbol": symbol},
             )
+    rate_x, rate_y = rate_series([batch_events[i] for i in keep])
+    if show_rate and metric == "loss" and rate_x:
+        fig.add_scatter(
+            x=rate_x,
+            y=rate_y,
+            yaxis="y2",
+            mode="lines",
+            name="Learning rate (right axis)",
+            line={"color": MUTED, "width": 2, "dash": "dot"},
+            hovertemplate="epoch %{x:.2f}<br>learning rate %{y:.3g}<extra></extra>",
+        )
+        fig.update_layout(
+            yaxis2={
+                "overlaying": "y",
+                "side": "right",
+                "rangemode": "tozero",
+                "showgrid": False,
+                "title": "Learning rate",
+                "exponentformat": "e",
+            },
+        )
     if not fig.data:
         fig.add_annotation(text="Waiting for the first batch…", showarrow=False, xref="paper", yref="paper")
     return fig

@@ -45,7 +45,13 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--optimizer", choices=c.OPTIMIZERS)
     parser.add_argument("--lr", type=float, help="learning rate")
     parser.add_argument(
-        "--lr-schedule", choices=c.LR_SCHEDULES, help="constant, or cosine decay over the run"
+        "--lr-schedule",
+        choices=c.LR_SCHEDULES,
+        help="constant; step (a tenth from half-way, a hundredth from 3/4); or cosine decay over the run",
+    )
+    parser.add_argument("--weight-decay", type=float, help=f"L2 weight decay, 0-{c.MAX_WEIGHT_DECAY}")
+    parser.add_argument(
+        "--filters", type=int, choices=c.FILTER_CHOICES, help="CNN: filters of the first convolution"
     )
     parser.add_argument("--momentum", type=float, help="SGD momentum")
     parser.add_argument("--epochs", type=int)

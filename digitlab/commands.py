@@ -49,6 +49,8 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         "optimizer": args.optimizer,
         "learning_rate": args.lr,
         "lr_schedule": args.lr_schedule,
+        "weight_decay": args.weight_decay,
+        "filters": args.filters,
         "momentum": args.momentum,
         "epochs": args.epochs,
         "batch_size": args.batch_size,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 
 ARCHITECTURES = ("mlp", "cnn")
@@ -20,17 +21,22 @@ LABEL_ENCODINGS = ("sparse", "onehot")
 # What a run learns from: MNIST's scanned digits alone, or with pen-drawn digits from the UNIPEN
 # training labs, rendered through the Draw page's canvas path.
 TRAINING_DATA = {"mnist": "MNIST", "mnist+pen": "MNIST + pen-drawn digits"}
-LR_SCHEDULES = ("constant", "cosine")
+LR_SCHEDULES = ("constant", "step", "cosine")
+# "step": the rate drops to STEP_DROP of itself at each of these fractions of the run.
+STEP_DROP, STEP_AT = 0.1, (0.5, 0.75)
+COSINE_FLOOR = 0.01  # "cosine" ends at 1 % of the starting rate rather than 0: the last batches still learn
 
 MIN_LAYERS, MAX_LAYERS = 1, 5
 MIN_UNITS, MAX_UNITS = 8, 1024
 MAX_TRAIN_SIZE = 60_000
 MIN_TRAIN_SIZE = 100
 MAX_MEMBERS = 5
-# The CNN's convolutions: 3×3 'same' kernels with these many filters, each followed by 2×2 pooling.
-# learn.model builds them and estimate counts their cost, both from here.
-CNN_FILTERS = (32, 64)
+# The CNN's two convolutions: 3×3 'same' kernels, each followed by 2×2 pooling; the first has
+# `TrainConfig.filters` filters and the second twice as many. learn.model builds them and estimate
+# counts their cost, both through `cnn_filters`.
 CNN_KERNEL = 3
+FILTER_CHOICES = (4, 8, 16, 32, 64)
+MAX_WEIGHT_DECAY = 0.1
 
 
 class ConfigError(ValueError):
@@ -43,6 +49,8 @@ class TrainConfig:
     architecture: str = "mlp"
     # CNN only: batch normalisation after each convolution, which steadies and speeds up learning.
     batch_norm: bool = False
+    # CNN only: filters of the first convolution; the second has twice as many.
+    filters: int = 32
     # Units of each hidden Dense layer, input side first (1-5 layers of 8-1024 units).
     hidden_units: tuple[int, ...] = (128, 64)
     activation: str = "relu"
@@ -53,8 +61,11 @@ class TrainConfig:
     head: str = "softmax"
     optimizer: str = "adam"
     learning_rate: float = 1e-3
-    # "constant", or "cosine": from learning_rate down to nearly 0 over the whole run, smoothly.
+    # "constant"; "step": a tenth of the rate from half-way, a hundredth from three quarters of the run;
+    # "cosine": from learning_rate down to 1 % of it over the whole run, smoothly (see `rate_at`).
     lr_schedule: str = "constant"
+    # L2 weight decay: each weight's square, times this, joins the loss, which keeps weights small.
+    weight_decay: float = 0.0
     # Only used by sgd.
     momentum: float = 0.9
     epochs: int = 5
@@ -114,12 +125,33 @@ class TrainConfig:
     def label(self) -> str:
         """A short human name, e.g. 'MLP 784-128-64-10 relu adam'."""
         if self.architecture == "cnn":
-            body = "CNN 32c-64c-" + "-".join(map(str, self.hidden_units)) + "-10"
+            first, second = cnn_filters(self)
+            body = f"CNN {first}c-{second}c-" + "-".join(map(str, self.hidden_units)) + "-10"
             body += " BN" if self.batch_norm else ""
         else:
             body = "MLP 784-" + "-".join(map(str, self.hidden_units)) + "-10"
         members = f" ×{self.members}" if self.members > 1 else ""
         return f"{body} {self.activation} {self.optimizer}{members}"
+
+
+def cnn_filters(config: TrainConfig) -> tuple[int, int]:
+    """Filters of the CNN's two convolutions."""
+    return config.filters, 2 * config.filters
+
+
+def rate_at(config: TrainConfig, step: int, total_steps: int) -> float:
+    """The learning rate of batch `step` (0-based) of a run of `total_steps` batches.
+
+    The formula `learn.model`'s Keras schedule computes and the live chart draws. `total_steps` may grow
+    when a run continues: "cosine" then climbs back part of the way (a warm restart) and decays again.
+    """
+    base, total = config.learning_rate, max(total_steps, 1)
+    done = min(max(step, 0), total) / total
+    if config.lr_schedule == "cosine":
+        return base * (COSINE_FLOOR + (1 - COSINE_FLOOR) * 0.5 * (1 + math.cos(math.pi * done)))
+    if config.lr_schedule == "step":
+        return base * STEP_DROP ** sum(done >= at for at in STEP_AT)
+    return base
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -156,6 +188,11 @@ def validate(config: TrainConfig) -> None:
     _check_range("networks in the ensemble", config.members, 1, MAX_MEMBERS)
     if not isinstance(config.members, int):
         raise ConfigError(f"networks in the ensemble must be a whole number, not {config.members!r}")
+    _check_range("weight decay", config.weight_decay, 0.0, MAX_WEIGHT_DECAY)
+    if config.filters not in FILTER_CHOICES or isinstance(config.filters, bool):
+        raise ConfigError(
+            f"filters must be one of {', '.join(map(str, FILTER_CHOICES))}, not {config.filters!r}"
+        )
     if not isinstance(config.batch_norm, bool):
         raise ConfigError(f"batch normalisation must be true or false, not {config.batch_norm!r}")
     if not isinstance(config.augment, bool):

@@ -1,6 +1,6 @@
 """What a config will cost before it runs: parameters, time and memory, and the warnings they call for.
 
-The CNN's shape comes from `config.CNN_FILTERS` and `config.CNN_KERNEL`, the ones `learn.model` builds
+The CNN's shape comes from `config.cnn_filters` and `config.CNN_KERNEL`, the ones `learn.model` builds
 from, so the forecast and the network cannot drift apart. Reading the server's free memory
 (`/proc/meminfo`) lives here too, next to the only code that uses it.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from digitlab.config import CNN_FILTERS, CNN_KERNEL, TrainConfig
+from digitlab.config import CNN_KERNEL, TrainConfig, cnn_filters
 
 RUN_OVERHEAD_BYTES = 64 * 2**20  # TensorFlow's state for one run, rounded up from bench/memory.py
 MEMORY_SHARE = 0.5  # a run may take at most half of the memory left: other students train and draw too
@@ -26,10 +26,10 @@ LONG_RUN_SECONDS = 180  # a class waits this long at most without being warned
 MEMINFO = "/proc/meminfo"
 
 
-def _convolutions():
+def _convolutions(config: TrainConfig):
     """(side, inputs, filters) of each convolution: 'same' padding, then 2×2 pooling halves the side."""
     side, inputs = 28, 1
-    for filters in CNN_FILTERS:
+    for filters in cnn_filters(config):
         yield side, inputs, filters
         side, inputs = side // 2, filters
 
@@ -38,15 +38,16 @@ def _flat_width(config: TrainConfig) -> int:
     """Values the first Dense layer reads: the pixels, or the last pooled feature maps."""
     if config.architecture != "cnn":
         return 28 * 28
-    side = 28 // 2 ** len(CNN_FILTERS)
-    return side * side * CNN_FILTERS[-1]
+    filters = cnn_filters(config)
+    side = 28 // 2 ** len(filters)
+    return side * side * filters[-1]
 
 
 def macs_per_image(config: TrainConfig) -> int:
     """Multiply-accumulates of one forward pass; for Dense layers this is the number of weights."""
     macs = 0
     if config.architecture == "cnn":
-        macs += sum(side * side * CNN_KERNEL**2 * ins * outs for side, ins, outs in _convolutions())
+        macs += sum(side * side * CNN_KERNEL**2 * ins * outs for side, ins, outs in _convolutions(config))
     width = _flat_width(config)
     for units in (*config.hidden_units, 10):
         macs += width * units
@@ -58,8 +59,10 @@ def parameter_count(config: TrainConfig) -> int:
     """Weights and biases of the network `learn.model.build_model` makes from `config`."""
     count = 0
     if config.architecture == "cnn":
-        count += sum((CNN_KERNEL**2 * ins + 1) * outs for _, ins, outs in _convolutions())
-        count += 4 * sum(CNN_FILTERS) * config.batch_norm  # scale, shift and the two running statistics
+        count += sum((CNN_KERNEL**2 * ins + 1) * outs for _, ins, outs in _convolutions(config))
+        count += (
+            4 * sum(cnn_filters(config)) * config.batch_norm
+        )  # scale, shift and the two running statistics
     width = _flat_width(config)
     for units in (*config.hidden_units, 10):
         count += (width + 1) * units
@@ -76,7 +79,7 @@ def estimate_memory_bytes(config: TrainConfig) -> int:
     """
     activations_per_image = 28 * 28 + sum(config.hidden_units) + 10
     if config.architecture == "cnn":  # each convolution's maps, then the pooled ones
-        activations_per_image += sum(side * side * outs * 5 // 4 for side, _, outs in _convolutions())
+        activations_per_image += sum(side * side * outs * 5 // 4 for side, _, outs in _convolutions(config))
     return int(
         4 * 4 * parameter_count(config)
         + 4 * 28 * 28 * config.train_size * (1 + PEN_SHARE * (config.data == "mnist+pen"))

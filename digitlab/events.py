@@ -24,8 +24,9 @@ class BatchEvent(TypedDict):
     progress: float  # epochs done, fractional: epoch - 1 + batch / steps_per_epoch
     loss: float | None
     accuracy: float | None
-    elapsed: float  # seconds since the fit began
+    elapsed: float  # seconds of training since the run began, pauses left out
     images_per_sec: float
+    learning_rate: NotRequired[float]  # the optimizer's rate for this batch, read back from it
 
 
 class EpochEvent(TypedDict):
@@ -91,13 +92,25 @@ def progress_summary(event: ProgressEvent | None, state: str = "running") -> tup
     where = f"epoch {event['epoch']}/{event['epochs']} · step {event['batch']}/{event['steps_per_epoch']}"
     if state == "finished":
         return 1.0, f"Done: {event['epochs']} epochs, {event['step']:,} steps"
-    if state in ("stopped", "diverged", "failed"):
+    if state in ("stopped", "diverged", "failed", "paused"):
         return fraction, f"{state.capitalize()} at {where}"
     text = where[0].upper() + where[1:]
     if fraction >= 0.02 and event.get("elapsed"):  # earlier, the first batches' set-up skews the rate
         eta = event["elapsed"] * (1 - fraction) / fraction
         text += f" · ETA {format_duration(eta)}"
     return fraction, text
+
+
+def paused_message(event: BatchEvent | None, seconds_left: float | None) -> str:
+    """What the page says while a run waits for Resume or Step."""
+    after = f"after batch {event['step']:,} (epoch {event['epoch']})" if event else "before its first batch"
+    text = f"Paused {after}. Step through it one batch or one epoch at a time, or try it on Draw."
+    if seconds_left is not None:
+        text += (
+            f" It keeps its training slot for {format_duration(seconds_left)} more; after that it stops "
+            "by itself and keeps its weights, so the slot frees up for others."
+        )
+    return text
 
 
 def waiting_message(position: int | None) -> str:

@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
-from digitlab.charts import BLUE, INK, METRICS, MUTED, SKY, VERMILLION, epoch_x, thin_points
+from digitlab.charts import BLUE, INK, METRICS, MUTED, SKY, VERMILLION, epoch_x, rate_series, thin_points
 
 WIDTH, HEIGHT = 460, 340
 LEFT, RIGHT, TOP, BOTTOM = 70, 16, 76, 58  # the plot area's margins: ticks, titles, a two-row legend
@@ -29,6 +29,7 @@ SERIES = (
     ("Training, end of epoch", BLUE, 3, "", "circle"),
     ("Validation", VERMILLION, 3, "9 6", "diamond"),
 )
+RATE = ("Learning rate", MUTED, 2, "2 4", "")  # drawn against the plot's height: top = the largest rate
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> np.ndarray:
@@ -110,12 +111,18 @@ def _legend(shown: list[tuple]) -> list[str]:
 
 
 def live_curves_svg(
-    batch_events: list[dict], epoch_events: list[dict], metric: str, epochs: int, max_points: int = 300
+    batch_events: list[dict],
+    epoch_events: list[dict],
+    metric: str,
+    epochs: int,
+    max_points: int = 300,
+    show_rate: bool = False,
 ) -> str:
     """The live chart of `metric` for a run of `epochs` epochs, as one <svg> element.
 
     The x axis spans the whole run, so the curves grow from left to right as it trains. The element
     says how many per-batch points it holds (data-batch-points) and, for screen readers, the latest values.
+    With `show_rate`, the loss chart also draws the learning rate, its largest value at the top.
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
@@ -168,6 +175,18 @@ def live_curves_svg(
         parts.append(f'<polyline fill="none" stroke-linejoin="round" {style} points="{points}"/>')
         if marker:
             parts.extend(_marker(marker, x, y, colour) for x, y in zip(px(xs), py(ys), strict=True))
+    keep, _ = thin_points(np.arange(len(batch_events)), np.arange(len(batch_events)), max_points)
+    rate_x, rate_y = rate_series([batch_events[i] for i in keep])
+    if show_rate and metric == "loss" and rate_x:
+        top = max(rate_y) or 1.0
+        name, colour, width, dash, marker = RATE
+        shown.append((f"{name} (top: {top:.2g})", colour, width, dash, marker))
+        ys = TOP + (1 - np.asarray(rate_y) / top) * inner_h
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(px(rate_x), ys, strict=True))
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="{width}" stroke-dasharray="{dash}" '
+            f'points="{points}" data-series="learning-rate"/>'
+        )
     parts.extend(_legend(shown))
     if not shown:
         parts.append(_text(LEFT + inner_w / 2, TOP + inner_h / 2, "Waiting for the first batch…", TITLE_SIZE))

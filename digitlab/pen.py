@@ -48,12 +48,21 @@ def render_sample(sample: strokes.Sample, rng: np.random.Generator, brush: float
         return np.zeros((28, 28), np.uint8)
 
 
-def render_training(samples: list[strokes.Sample], variants: int, seed: int) -> PenImages:
-    """`variants` renders of each sample, each with a random brush, size and position."""
+def render_training(
+    samples: list[strokes.Sample], variants: int, seed: int, resampled: float = 0.0
+) -> PenImages:
+    """`variants` renders of each sample, each with a random brush, size and position.
+
+    A share `resampled` of them is drawn from points further apart (`strokes.vary_sampling`), as a
+    slower pointer reports them; bench/leave_labs_out.py measures what that changes (nothing, so far).
+    """
     rng = np.random.default_rng(seed)
     images = np.zeros((len(samples) * variants, 28, 28), np.uint8)
     for i, sample in enumerate(samples * variants):
         brush = float(rng.uniform(*BRUSH_RANGE))
+        if resampled and rng.random() < resampled:
+            points = strokes.vary_sampling(sample.strokes, rng)
+            sample = strokes.Sample(sample.label, sample.source, sample.writer, points)
         images[i] = render_sample(sample, rng, brush, height_range=HEIGHT_RANGE, max_offset=MAX_OFFSET)
     labels = np.array([s.label for s in samples] * variants, np.uint8)
     return PenImages(images, labels, np.array([s.source for s in samples] * variants))

@@ -122,6 +122,32 @@ def load_unipen(path: str | Path | None = None) -> list[Sample]:
     ]
 
 
+def resample(stroke, spacing: float) -> list[tuple[float, float]]:
+    """The stroke as a slower pointer would report it: points at least `spacing` apart along it.
+
+    A browser reports a pointer 60-120 times a second, so a quick stroke arrives as a few long straight
+    segments; tablets differ as much. The first and the last point are always kept.
+    """
+    points = np.asarray(stroke, np.float64).reshape(-1, 2)
+    if len(points) < 3 or spacing <= 0:
+        return [tuple(p) for p in points]
+    kept, last = [points[0]], points[0]
+    for point in points[1:-1]:
+        if np.hypot(*(point - last)) >= spacing:
+            kept.append(point)
+            last = point
+    kept.append(points[-1])
+    return [tuple(p) for p in kept]
+
+
+def vary_sampling(strokes, rng: np.random.Generator, spacing_range=(0.04, 0.2)) -> list[list[tuple]]:
+    """The strokes resampled at a random spacing, a fraction of the digit's size (see `resample`)."""
+    every = np.concatenate([np.asarray(s, np.float64).reshape(-1, 2) for s in strokes])
+    size = float(np.ptp(every, axis=0).max())
+    spacing = rng.uniform(*spacing_range) * size
+    return [resample(stroke, spacing) for stroke in strokes]
+
+
 def place_on_canvas(
     strokes, rng: np.random.Generator, canvas: int = CANVAS, height_range=HEIGHT_RANGE, max_offset=MAX_OFFSET
 ) -> list[Stroke]:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from digitlab import config, data, estimate, image_charts
 from digitlab.app import settings_form, state, widgets, workarounds
-from digitlab.app.run_views import live_view, results
+from digitlab.app.run_views import live_view, results, run_controls
 
 workarounds.through_router()
 st.title("Train a network")
@@ -42,6 +42,7 @@ if controls.button(
 ):
     state.start_training(train_config, dataset)
     st.rerun()  # lock the settings and start polling
+run_controls(run, controls)
 if controls.button("Stop", icon=":material/stop:", key="train_stop", disabled=not busy):
     run.stop()
 free_memory = estimate.available_memory_bytes()

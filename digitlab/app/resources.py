@@ -84,3 +84,23 @@ def train(config, dataset, **kwargs):
     from digitlab.learn.training import train as train_network
 
     return train_network(config, dataset, **kwargs)
+
+
+def train_on(classifier, more_epochs: int):
+    """The training function of a run that trains `classifier` `more_epochs` more (`continue_training`)."""
+
+    def train_more(config, dataset, **kwargs):
+        from digitlab.learn.training import continue_training
+
+        return continue_training(classifier, more_epochs, dataset, **kwargs)
+
+    return train_more
+
+
+def snapshot_of(run):
+    """A copy of a paused run's network as a classifier to try on Draw, or None if it has none yet."""
+    from digitlab.learn.training import snapshot
+
+    return (
+        snapshot(run.control.model, run.config, run.batch_events[-1]["step"]) if run.control.model else None
+    )

@@ -16,6 +16,44 @@ from digitlab.classroom import history as runs
 from digitlab.classroom.runs import TrainingRun
 from digitlab.evaluation import pick_examples
 from digitlab.learn.classifier import keras_bytes
+from digitlab.learn.training import can_continue
+
+MORE_EPOCHS = 5  # what "Train on" offers first
+
+
+def run_controls(run: TrainingRun | None, container) -> None:
+    """Pause or Resume, and the two Step buttons, beside Start and Stop while a run trains."""
+    busy = run is not None and not run.done
+    paused = busy and run.control.paused
+    if paused:
+        container.button(
+            "Resume", icon=":material/play_arrow:", key="train_resume", on_click=run.control.resume
+        )
+    else:
+        container.button(
+            "Pause",
+            icon=":material/pause:",
+            key="train_pause",
+            disabled=not busy,
+            on_click=run.control.pause if busy else None,
+            help="Waits after the current batch; the curves and the network stay as they are.",
+        )
+    container.button(
+        "Step 1 batch",
+        icon=":material/skip_next:",
+        key="train_step_batch",
+        disabled=not paused,
+        on_click=run.control.step_batch if paused else None,
+        help="Trains on one more batch of images, then pauses again.",
+    )
+    container.button(
+        "Step 1 epoch",
+        icon=":material/fast_forward:",
+        key="train_step_epoch",
+        disabled=not paused,
+        on_click=run.control.step_epoch if paused else None,
+        help="Trains to the end of this epoch and its validation, then pauses again.",
+    )
 
 
 def live_view(run: TrainingRun, polling: bool) -> None:
@@ -24,22 +62,64 @@ def live_view(run: TrainingRun, polling: bool) -> None:
     if run.state == "waiting":
         st.info(events.waiting_message(run.queue_position()), icon=":material/hourglass_top:")
     latest = run.batch_events[-1] if run.batch_events else None
-    fraction, text = events.progress_summary(latest, run.state)
+    fraction, text = events.progress_summary(latest, "paused" if run.paused else run.state)
     if run.stop_event.is_set() and not run.done:
         text += " · stopping after this batch…"
     st.progress(fraction, text=text)
+    if run.paused:
+        paused_panel(run, latest)
+    show_rate = run.config.lr_schedule != "constant"
     if polling:  # light pictures while they change; hover and zoom once the run has ended
         sent, epochs = (run.batch_events, run.epoch_events), run.config.epochs
         widgets.show_live_pictures(
-            [live_charts.live_curves_svg(*sent, m, epochs) for m in charts.METRICS], "train_live"
+            [live_charts.live_curves_svg(*sent, m, epochs, show_rate=show_rate) for m in charts.METRICS],
+            "train_live",
         )
     else:
         for column, metric in zip(st.columns(2), charts.METRICS, strict=True):
-            figure = charts.training_curves(run.batch_events, run.epoch_events, metric)
+            figure = charts.training_curves(run.batch_events, run.epoch_events, metric, show_rate=show_rate)
             png = runs.png_config(f"{runs.file_stem(run.config)}-{metric}")
             column.plotly_chart(figure, theme=None, key=f"train_{metric}_curve", config=png)
     if polling and run.done:
         st.rerun()  # once: the whole page shows the results and stops polling
+
+
+def paused_panel(run: TrainingRun, latest) -> None:
+    """What a paused run says, and the button that lets Draw read with the network as it is now."""
+    st.info(events.paused_message(latest, run.control.seconds_left()), icon=":material/pause_circle:")
+    row = st.container(horizontal=True, vertical_alignment="center")
+    if row.button("Try it on Draw", icon=":material/draw:", key="train_try_paused", disabled=latest is None):
+        state.try_paused_model(run)
+        row.page_link(
+            "pages/draw.py", label="Draw now reads with it: open Draw", icon=":material/arrow_forward:"
+        )
+
+
+def train_on(run: TrainingRun, dataset: data.Dataset) -> None:
+    """Continue a finished run for more epochs, its curves going on from where they ended."""
+    done = run.result.epochs_done
+    reason = can_continue(run.result.classifier) or (
+        "It has trained the most epochs a run may have." if done >= 200 else None
+    )
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    more = row.number_input(
+        "More epochs",
+        min_value=1,
+        max_value=max(1, 200 - done),
+        value=min(MORE_EPOCHS, max(1, 200 - done)),
+        key="train_more_epochs",
+        disabled=reason is not None,
+        width=160,
+    )
+    if row.button(
+        "Train on",
+        icon=":material/redo:",
+        key="train_on",
+        disabled=reason is not None,
+        help=reason or "Trains this network more with the same settings; its curves go on from here.",
+    ):
+        state.continue_training(run, int(more), dataset)
+        st.rerun()
 
 
 def results(run: TrainingRun, dataset: data.Dataset) -> None:
@@ -58,9 +138,17 @@ def results(run: TrainingRun, dataset: data.Dataset) -> None:
             "kept. Try a learning rate ten times smaller.",
             icon=":material/error:",
         )
+    elif run.state == "stopped" and run.control.timed_out:
+        limit = estimate.format_duration(run.control.pause_limit)
+        st.info(
+            f"Paused for more than {limit}, so the run stopped by itself to free its training slot for "
+            "others. The weights learned so far are kept, and tested below; Train on goes on from them.",
+            icon=":material/timer_off:",
+        )
     elif run.state == "stopped":
         st.info("Stopped early: the weights learned so far are kept, and tested below.")
     widgets.show_two_accuracies(result.classifier, evaluation)
+    train_on(run, dataset)
     scores = st.columns(2)
     scores[0].metric("Test loss", f"{evaluation.loss:.3f}", border=True)
     scores[1].metric("Training time", estimate.format_duration(result.seconds), border=True)

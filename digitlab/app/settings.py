@@ -20,6 +20,7 @@ LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0,
 BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 TRAIN_SIZES = (500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000)
 UNIT_CHOICES = (8, 16, 32, 50, 64, 100, 128, 150, 256, 512, 1024)
+WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
 HIDDEN_LAYER_KEYS = tuple(f"units_{i}" for i in range(MAX_LAYERS))
 # Every TrainConfig field a control sets directly (hidden_units comes from "layers" and units_0..4).
 PLAIN_FIELDS = (
@@ -30,6 +31,7 @@ PLAIN_FIELDS = (
     "optimizer",
     "learning_rate",
     "lr_schedule",
+    "weight_decay",
     "momentum",
     "epochs",
     "batch_size",
@@ -39,6 +41,7 @@ PLAIN_FIELDS = (
     "labels",
     "augment",
     "batch_norm",
+    "filters",
     "data",
     "members",
     "seed",
@@ -52,6 +55,7 @@ LABELS = {
     "dropout": "{:.0%}".format,
     "validation_split": "{:.0%}".format,
     "learning_rate": "{:g}".format,
+    "weight_decay": lambda value: "off" if value == 0 else f"{value:g}",
     "train_size": "{:,}".format,
     "normalization": {"unit": "[0, 1]", "zscore": "z-score"}.get,
     "data": settings.TRAINING_DATA.get,
@@ -64,7 +68,7 @@ RANGES = {
     "seed": (0, 2**31 - 1),
     "members": (1, settings.MAX_MEMBERS),
 }
-# The menus of the controls that choose among words.
+# The menus whose values a link names by their shown label (words, or a short list of numbers).
 CHOICES = {
     "architecture": settings.ARCHITECTURES,
     "activation": settings.ACTIVATIONS,
@@ -74,6 +78,8 @@ CHOICES = {
     "labels": settings.LABEL_ENCODINGS,
     "data": tuple(settings.TRAINING_DATA),
     "lr_schedule": settings.LR_SCHEDULES,
+    "weight_decay": WEIGHT_DECAYS,
+    "filters": settings.FILTER_CHOICES,
 }
 
 

@@ -44,8 +44,19 @@ CONTROLS = {
     "augment": ("Augment (rotate, shift, warp)", "Slower, but reads real handwriting better."),
     "lr_schedule": (
         "Learning-rate schedule",
-        "constant: the same step size all along. cosine: big steps first, then smaller and smaller ones, "
-        "so the network settles into its best weights at the end.",
+        "constant: the same step size all along. step: a tenth of the step size from half-way, a "
+        "hundredth from three quarters. cosine: big steps first, then smaller and smaller ones, so the "
+        "network settles into its best weights at the end. The live loss chart draws the rate.",
+    ),
+    "weight_decay": (
+        "Weight decay (L2)",
+        "Adds the weights' squares, times this number, to the loss, so the network prefers small "
+        "weights: it memorises less and generalises better. Too large and it cannot learn.",
+    ),
+    "filters": (
+        "Filters (CNN)",
+        "Patterns the first convolution looks for; the second looks for twice as many. More filters "
+        "see more kinds of strokes but train slower.",
     ),
     "batch_norm": ("Batch normalisation (CNN)", "Rescales each filter's answers batch by batch."),
     "members": (
@@ -172,6 +183,7 @@ def settings_sidebar(busy: bool, classroom: bool) -> config.TrainConfig | None:
         pick("dropout", (0.0, 0.1, 0.2, 0.3, 0.4, 0.5), busy=busy)
         choose(st.selectbox, "head", busy=busy, options=config.HEADS)
         if st.session_state[key("architecture")] == "cnn":
+            pick("filters", config.FILTER_CHOICES, busy=busy)
             choose(st.toggle, "batch_norm", busy=busy)
         slide("members", busy)
     st.subheader("How it learns")
@@ -180,6 +192,7 @@ def settings_sidebar(busy: bool, classroom: bool) -> config.TrainConfig | None:
     pick("learning_rate", settings.LEARNING_RATES, busy=busy)
     if advanced:
         choose(st.radio, "lr_schedule", busy=busy, options=config.LR_SCHEDULES, horizontal=True)
+        pick("weight_decay", settings.WEIGHT_DECAYS, busy=busy)
     if advanced and st.session_state[key("optimizer")] == "sgd":
         slide("momentum", busy, step=0.01)
     slide("epochs", busy)

@@ -27,7 +27,9 @@ def current_run() -> TrainingRun | None:
     return st.session_state.get(RUN)
 
 
-def start_training(config, dataset) -> TrainingRun:
+def start_training(
+    config, dataset, train=resources.train, continues: TrainingRun | None = None
+) -> TrainingRun:
     """Start the session's TrainingRun now; the first one after server start imports TensorFlow first.
 
     The import (up to 20 s) runs in the background too, so the page answers at once and a user who
@@ -36,9 +38,10 @@ def start_training(config, dataset) -> TrainingRun:
     run = TrainingRun(
         config,
         dataset,
-        train=resources.train,
+        train=train,
         slots=resources.training_slots(),
         owner=workarounds.session_id(),
+        continues=continues,
     )
     st.session_state[RUN] = run
     resources.run_watcher().watch(run)
@@ -49,6 +52,22 @@ def start_training(config, dataset) -> TrainingRun:
             target=_import_then_start, args=(run,), name="import-tensorflow", daemon=True
         ).start()
     return run
+
+
+def continue_training(run: TrainingRun, more_epochs: int, dataset) -> TrainingRun:
+    """Train the finished `run`'s network `more_epochs` more, as the session's new run."""
+    classifier = run.result.classifier
+    done = run.result.epochs_done
+    config = run.config.replace(epochs=done + more_epochs)
+    return start_training(config, dataset, train=resources.train_on(classifier, more_epochs), continues=run)
+
+
+def try_paused_model(run: TrainingRun) -> None:
+    """Make a copy of the paused run's network the session's model, to try on Draw meanwhile."""
+    classifier = resources.snapshot_of(run)
+    if classifier is not None:
+        set_active(classifier)
+        st.session_state[ADOPTED_RUN] = None  # the run's final model still takes over when it ends
 
 
 def _import_then_start(run: TrainingRun) -> None:

@@ -1,8 +1,9 @@
 """A training run in a background thread, and the watcher that stops the runs of closed tabs.
 
 A `TrainingRun` waits for a slot (`classroom.slots`), calls the training function it was handed, and
-collects its progress events (`digitlab.events`) for the page to poll; Stop takes effect after the
-current batch, weights kept. It holds no TensorFlow: the app passes `learn.training.train` in.
+collects its progress events (`digitlab.events`) for the page to poll. Stop, Pause and Step take effect
+after the current batch (`control.RunControl`), weights kept; a paused run keeps its slot. It holds no
+TensorFlow: the app passes `learn.training.train` (or `continue_training`) in.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from digitlab import events
 from digitlab.classroom.slots import TrainingSlots
 from digitlab.config import TrainConfig
+from digitlab.control import RunControl
 from digitlab.data import Dataset
 
 
@@ -83,28 +85,40 @@ class TrainingRun:
         train,
         slots: TrainingSlots | None = None,
         owner: str | None = None,
+        continues: TrainingRun | None = None,
     ):
         self.config = config
         self.dataset = dataset
-        # train(config, dataset, emit=, stop_event=) -> a result with .diverged and .stopped: the app
+        # train(config, dataset, emit=, control=) -> a result with .diverged and .stopped: the app
         # passes learn.training.train, so this module needs neither TensorFlow nor its import time.
         self.train = train
         self.events: queue.SimpleQueue = queue.SimpleQueue()
-        self.stop_event = threading.Event()
+        self.control = RunControl()
         self.slots = slots
         self.owner = owner  # the browser session that started it, so a closed tab can stop it
         self.state = "pending"  # pending → waiting → running → finished | stopped | diverged | failed
         self.result = None  # learn.training.TrainResult
         self.error: str | None = None
-        self.batch_events: list[events.BatchEvent] = []
-        self.epoch_events: list[events.EpochEvent] = []
+        # A run that continues another draws its curves on from the other's.
+        self.continues = continues
+        self.batch_events: list[events.BatchEvent] = list(continues.batch_events) if continues else []
+        self.epoch_events: list[events.EpochEvent] = list(continues.epoch_events) if continues else []
         self._thread = threading.Thread(target=self._run, name=f"train-{config.label}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def stop_event(self) -> threading.Event:
+        return self.control.stop_event
+
     def stop(self) -> None:
-        self.stop_event.set()
+        self.control.stop()
+
+    @property
+    def paused(self) -> bool:
+        """Waiting between two batches for Resume or Step."""
+        return self.control.waiting and not self.done
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
@@ -142,7 +156,7 @@ class TrainingRun:
                     self.config,
                     self.dataset,
                     emit=self.events.put,
-                    stop_event=self.stop_event,
+                    control=self.control,
                 )
             finally:
                 if self.slots is not None:
@@ -158,3 +172,5 @@ class TrainingRun:
             self.state = "failed"
         finally:
             self.dataset = None  # shared, but a finished run need not pin it: pages keep only the result
+            self.control.model = None
+            self.continues = None  # its events are copied; its model lives on in this run's result

@@ -8,10 +8,12 @@ stop the same way and are scored on the same two test sets.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 
 from digitlab.config import TrainConfig
+from digitlab.control import RunControl
 from digitlab.evaluation import drawings_summary, evaluate, evaluate_drawings
 from digitlab.learn.augment import make_dataset
 from digitlab.learn.callbacks import LiveProgress, WaitForPredictions
@@ -32,6 +34,18 @@ def batches(images, labels, config: TrainConfig, batch_size: int, seed: int, *, 
     )
 
 
+@dataclass(frozen=True)
+class Start:
+    """Where a fit begins: a new run at zero, a continued one where it ended."""
+
+    epoch: int = 0  # epochs already done
+    step: int = 0  # batches already done
+    elapsed: float = 0.0  # seconds of training already done
+
+
+FROM_ZERO = Start()
+
+
 def fit(
     model,
     train_batches,
@@ -39,21 +53,32 @@ def fit(
     epochs: int,
     batch_size: int,
     emit,
-    stop_event: threading.Event | None,
+    stop_event: threading.Event | None = None,
+    control: RunControl | None = None,
     validation=None,
     predictions_first: bool = False,
     extra_callbacks=(),
+    start: Start = FROM_ZERO,
 ) -> tuple[dict, LiveProgress]:
-    """Fit a compiled `model`; returns its history as plain floats and the progress callback."""
-    progress = LiveProgress(emit, stop_event, batch_size=batch_size)
+    """Fit a compiled `model` up to epoch `epochs`, from `start`; returns its new epochs' history as
+    plain floats and the progress callback. `control` (pause, step, stop) overrides `stop_event`."""
+    progress = LiveProgress(
+        emit,
+        stop_event,
+        batch_size=batch_size,
+        control=control,
+        first_step=start.step,
+        elapsed_before=start.elapsed,
+    )
     waits = [WaitForPredictions()] if predictions_first else []
     history = model.fit(
         train_batches,
         validation_data=validation,
         epochs=epochs,
+        initial_epoch=start.epoch,
         shuffle=False,  # the tf.data pipeline already shuffles, by the seed
         verbose=0,
-        callbacks=[*waits, progress, *extra_callbacks],
+        callbacks=[*waits, *extra_callbacks, progress],
     ).history
     return {key: [float(v) for v in values] for key, values in history.items()}, progress
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from digitlab.config import CNN_FILTERS, CNN_KERNEL, TrainConfig
+from digitlab.config import CNN_KERNEL, TrainConfig, cnn_filters
 
 HEAD_ACTIVATIONS = {"softmax": "softmax", "sigmoid": "sigmoid", "linear": None}
 
@@ -35,19 +35,22 @@ def build_model(config: TrainConfig, norm: dict):
     from keras import layers
 
     seed = config.seed
+    # L2 weight decay on every kernel (the biases stay free); None adds nothing to the loss.
+    decay = keras.regularizers.L2(config.weight_decay) if config.weight_decay > 0 else None
     inputs = keras.Input(shape=(28, 28), name="pixels")
     # (x/255 - mean) / std, as one affine layer that is saved with the model.
     scale = 1.0 / (255.0 * norm["std"])
     x = layers.Rescaling(scale=scale, offset=-norm["mean"] / norm["std"], name="normalize")(inputs)
     if config.architecture == "cnn":
         x = layers.Reshape((28, 28, 1))(x)
-        for i, filters in enumerate(CNN_FILTERS):
+        for i, filters in enumerate(cnn_filters(config)):
             x = layers.Conv2D(
                 filters,
                 CNN_KERNEL,
                 padding="same",
                 activation=config.activation,
                 kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 50 + i),
+                kernel_regularizer=decay,
                 name=f"conv{i + 1}",
             )(x)
             if config.batch_norm:  # after the activation, so conv1/conv2 still answer with feature maps
@@ -59,6 +62,7 @@ def build_model(config: TrainConfig, norm: dict):
             units,
             activation=config.activation,
             kernel_initializer=keras.initializers.GlorotUniform(seed=seed + i),
+            kernel_regularizer=decay,
             name=f"hidden{i + 1}",
         )(x)
         if config.dropout > 0:
@@ -67,6 +71,7 @@ def build_model(config: TrainConfig, norm: dict):
         10,
         activation=HEAD_ACTIVATIONS[config.head],
         kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 99),
+        kernel_regularizer=decay,
         name="digits",
     )(x)
     return keras.Model(inputs, outputs, name=config.architecture)
@@ -98,20 +103,11 @@ def targets_are_onehot(config: TrainConfig) -> bool:
     return config.labels == "onehot" or config.head == "sigmoid"
 
 
-def learning_rate(config: TrainConfig, total_steps: int):
-    """The config's learning rate: a number, or a Keras schedule over the run's `total_steps` batches."""
+def make_optimizer(config: TrainConfig):
+    """The config's optimizer at its starting rate; `callbacks.FollowSchedule` moves the rate as it runs."""
     import keras
 
-    if config.lr_schedule == "cosine":
-        # alpha: the rate ends at 1 % of its start rather than 0, so the last batches still learn.
-        return keras.optimizers.schedules.CosineDecay(config.learning_rate, max(total_steps, 1), alpha=0.01)
-    return config.learning_rate
-
-
-def make_optimizer(config: TrainConfig, total_steps: int = 0):
-    import keras
-
-    rate = learning_rate(config, total_steps)
+    rate = config.learning_rate
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(learning_rate=rate, momentum=config.momentum)
     if config.optimizer == "rmsprop":
@@ -130,7 +126,7 @@ def make_loss(config: TrainConfig):
     return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
 
 
-def compile_model(model, config: TrainConfig, total_steps: int = 0) -> None:
+def compile_model(model, config: TrainConfig) -> None:
     import keras
 
     # Named "accuracy" whatever the head, so the logs read the same for every run.
@@ -138,7 +134,7 @@ def compile_model(model, config: TrainConfig, total_steps: int = 0) -> None:
         accuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
     else:
         accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-    model.compile(optimizer=make_optimizer(config, total_steps), loss=make_loss(config), metrics=[accuracy])
+    model.compile(optimizer=make_optimizer(config), loss=make_loss(config), metrics=[accuracy])
 
 
 def outputs_to_probabilities(outputs: np.ndarray, head: str) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Training a new network from a `TrainConfig`: the data it sees, the members it fits, what it reports.
 
-`train` is what a classroom run, the CLI and the benchmarks call. It emits `events` through `emit`
-and stops after the current batch once `stop_event` is set; the run itself (thread, slot, queue)
-belongs to `classroom.runs`, which is handed this function by the app.
+`train` is what a classroom run, the CLI and the benchmarks call; `continue_training` trains a finished
+run's network for more epochs, its curves going on where they ended. Both emit `events` through `emit`,
+pause, step and stop between batches through a `control.RunControl` (or stop once `stop_event` is set);
+the run itself (thread, slot, queue) belongs to `classroom.runs`, which is handed these functions.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from digitlab.config import MAX_TRAIN_SIZE, ConfigError, TrainConfig
+from digitlab.control import RunControl
 from digitlab.data import Dataset
+from digitlab.learn.callbacks import FollowSchedule
 from digitlab.learn.classifier import Classifier, build_metadata
-from digitlab.learn.fit import batches, fit, score
+from digitlab.learn.fit import FROM_ZERO, Start, batches, fit, score
 from digitlab.learn.model import average_members, build_model, compile_model, normalization_params
 from digitlab.pen import training_images
 
@@ -54,15 +57,35 @@ def split_data(config: TrainConfig, dataset: Dataset):
 
 
 def fit_member(
-    config: TrainConfig, dataset: Dataset, emit, stop_event, extra_callbacks, predictions_first: bool
+    config: TrainConfig,
+    dataset: Dataset,
+    emit,
+    control: RunControl,
+    extra_callbacks,
+    predictions_first: bool,
+    model=None,
+    start: Start = FROM_ZERO,
 ):
-    """One network built from `config` and fitted; returns the model, its history and what it saw."""
+    """One network built from `config` (or `model`, trained on from `start`) and fitted up to epoch
+    `config.epochs`; returns the model, its new epochs' history, its normalisation and what it saw."""
     x_train, y_train, x_val, y_val = split_data(config, dataset)
-    norm = normalization_params(x_train, config.normalization)
-    model = build_model(config, norm)
-    compile_model(model, config, total_steps=config.epochs * -(-len(x_train) // config.batch_size))
+    if model is None:
+        norm = normalization_params(x_train, config.normalization)
+        model = build_model(config, norm)
+        compile_model(model, config)
+    else:
+        norm = None
+    steps_per_epoch = -(-len(x_train) // config.batch_size)
+    schedule = FollowSchedule(config, config.epochs * steps_per_epoch, first_step=start.step)
+    # A continued run sees its images in a new order, with new warps: its seed moves on by the epochs done.
     train_batches = batches(
-        x_train, y_train, config, config.batch_size, config.seed, train=True, augment=config.augment
+        x_train,
+        y_train,
+        config,
+        config.batch_size,
+        config.seed + start.epoch,
+        train=True,
+        augment=config.augment,
     )
     validation = None
     if len(x_val):
@@ -73,12 +96,42 @@ def fit_member(
         epochs=config.epochs,
         batch_size=config.batch_size,
         emit=emit,
-        stop_event=stop_event,
+        control=control,
         validation=validation,
         predictions_first=predictions_first,
-        extra_callbacks=extra_callbacks,
+        extra_callbacks=[schedule, *extra_callbacks],
+        start=start,
     )
     return model, history, norm, (len(x_train), len(x_val)), progress
+
+
+def _member_metadata(config, norm, dataset, counts, history, seconds, control, diverged) -> dict:
+    n_train, n_val = counts
+    return build_metadata(
+        config,
+        norm,
+        name=config.label,
+        history=history,
+        dataset={
+            "name": dataset.name,
+            "train_images": int(n_train),
+            "validation_images": int(n_val),
+            "training_data": config.data,
+        },
+        training={
+            "seconds": round(seconds, 2),
+            "stopped": bool(control.stop_event.is_set()),
+            "paused_too_long": control.timed_out,
+            "diverged": diverged,
+        },
+    )
+
+
+def _control(control: RunControl | None, stop_event: threading.Event | None) -> RunControl:
+    control = control or RunControl()
+    if stop_event is not None:
+        control.stop_event = stop_event
+    return control
 
 
 def train(
@@ -87,6 +140,7 @@ def train(
     *,
     emit=lambda event: None,
     stop_event: threading.Event | None = None,
+    control: RunControl | None = None,
     extra_callbacks=(),
     evaluate_test: bool = True,
     evaluate_pen: bool = True,
@@ -96,39 +150,29 @@ def train(
 
     With `config.members` > 1 the networks train one after another, from seeds `seed`, `seed + 1`, …,
     and the model averages their probabilities. With `predictions_first`, each batch waits while a
-    prediction runs elsewhere in the process.
+    prediction runs elsewhere in the process. `control` pauses, steps and stops it; `stop_event` alone
+    stops it.
     """
     started = time.perf_counter()
-    stop_event = stop_event or threading.Event()
+    control = _control(control, stop_event)
     members, diverged = [], False
     for member in range(config.members):
-        if member and (stop_event.is_set() or diverged):
+        if member and (control.stop_event.is_set() or diverged):
             break
         member_started = time.perf_counter()
         member_config = config.replace(members=1, seed=config.seed + member)
-        model, history, norm, (n_train, n_val), progress = fit_member(
-            member_config, dataset, emit, stop_event, extra_callbacks, predictions_first
+        model, history, norm, counts, progress = fit_member(
+            member_config, dataset, emit, control, extra_callbacks, predictions_first
         )
         diverged = progress.diverged
-        metadata = build_metadata(
-            member_config,
-            norm,
-            name=member_config.label,
-            history=history,
-            dataset={
-                "name": dataset.name,
-                "train_images": int(n_train),
-                "validation_images": int(n_val),
-                "training_data": config.data,
-            },
-            training={
-                "seconds": round(time.perf_counter() - member_started, 2),
-                "stopped": bool(stop_event.is_set()),
-                "diverged": diverged,
-            },
-        )
+        seconds = time.perf_counter() - member_started - progress.paused_for
+        metadata = _member_metadata(member_config, norm, dataset, counts, history, seconds, control, diverged)
         members.append(Classifier(model=model, config=member_config, metadata=metadata))
     classifier = members[0] if len(members) == 1 else _average(members)
+    return _result(classifier, dataset, started, evaluate_test, evaluate_pen)
+
+
+def _result(classifier, dataset, started, evaluate_test, evaluate_pen) -> TrainResult:
     evaluation, metrics = score(classifier, dataset, evaluate_test, evaluate_pen)
     classifier.metadata["metrics"] = metrics
     history = classifier.metadata["history"]
@@ -139,9 +183,70 @@ def train(
         evaluation=evaluation,
         stopped=training["stopped"],
         diverged=training["diverged"],
-        seconds=time.perf_counter() - started,
+        seconds=training["seconds"],
         epochs_done=len(history.get("loss", [])),
     )
+
+
+def snapshot(model, config: TrainConfig, step: int) -> Classifier:
+    """A copy of the network `model` as it is now (a paused run's), to try while the run waits."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    single = config.replace(members=1)
+    name = f"{single.label}, paused after batch {step:,}"
+    return Classifier(model=copy, config=single, metadata={"config": single.to_dict(), "name": name})
+
+
+def can_continue(classifier) -> str | None:
+    """Why `classifier` cannot train on, or None: it must be one network trained in this process."""
+    if classifier.config.members > 1:
+        return "An ensemble cannot train on: continue one network at a time."
+    if getattr(classifier.model, "optimizer", None) is None or not classifier.model.optimizer.built:
+        return "Only a network trained here, in this session, can train on."
+    return None
+
+
+def continue_training(
+    previous,
+    more_epochs: int,
+    dataset: Dataset,
+    *,
+    emit=lambda event: None,
+    stop_event: threading.Event | None = None,
+    control: RunControl | None = None,
+    extra_callbacks=(),
+    evaluate_test: bool = True,
+    evaluate_pen: bool = True,
+    predictions_first: bool = True,
+) -> TrainResult:
+    """`previous` (a finished run's Classifier) trained `more_epochs` more, with the same settings.
+
+    Its weights and its optimizer's state go on; epochs and batches count on from where it ended, and
+    the history grows. The learning-rate schedule is laid over the longer run, so a cosine schedule
+    climbs back part of the way and decays again (a warm restart). `previous` itself is left as it was
+    only in its metadata: the network is the same object, trained on.
+    """
+    if (reason := can_continue(previous)) is not None:
+        raise ConfigError(reason)
+    started = time.perf_counter()
+    control = _control(control, stop_event)
+    old = previous.metadata
+    done = len(old.get("history", {}).get("loss", []))
+    config = previous.config.replace(epochs=min(done + more_epochs, 200))
+    seconds_before = float(old.get("training", {}).get("seconds", 0.0))
+    start = Start(epoch=done, step=int(previous.model.optimizer.iterations.numpy()), elapsed=seconds_before)
+    model, history, _, counts, progress = fit_member(
+        config, dataset, emit, control, extra_callbacks, predictions_first, model=previous.model, start=start
+    )
+    merged = {key: [*old.get("history", {}).get(key, []), *history.get(key, [])] for key in history}
+    seconds = seconds_before + time.perf_counter() - started - progress.paused_for
+    metadata = _member_metadata(
+        config, old["normalization"], dataset, counts, merged, seconds, control, progress.diverged
+    )
+    classifier = Classifier(model=model, config=config, metadata=metadata)
+    return _result(classifier, dataset, started, evaluate_test, evaluate_pen)
 
 
 def _average(members: list) -> Classifier:
