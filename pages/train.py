@@ -43,8 +43,9 @@ if controls.button(
     state.start_training(train_config, dataset)
     st.rerun()  # lock the settings and start polling
 run_controls(run, controls)
-if controls.button("Stop", icon=":material/stop:", key="train_stop", disabled=not busy):
-    run.stop()
+controls.button(
+    "Stop", icon=":material/stop:", key="train_stop", disabled=not busy, on_click=run.stop if busy else None
+)
 free_memory = estimate.available_memory_bytes()
 if train_config is not None and (warning := estimate.memory_warning(train_config, free_memory)):
     controls.warning(warning, icon=":material/memory:")

@@ -88,10 +88,20 @@ def paused_panel(run: TrainingRun, latest) -> None:
     """What a paused run says, and the button that lets Draw read with the network as it is now."""
     st.info(events.paused_message(latest, run.control.seconds_left()), icon=":material/pause_circle:")
     row = st.container(horizontal=True, vertical_alignment="center")
-    if row.button("Try it on Draw", icon=":material/draw:", key="train_try_paused", disabled=latest is None):
-        state.try_paused_model(run)
+    tried = state.tried_paused_step(run)
+    row.button(
+        "Try it on Draw" if tried is None else "Try it now instead",
+        icon=":material/draw:",
+        key="train_try_paused",
+        disabled=latest is None or tried == latest["step"],
+        on_click=state.try_paused_model,
+        args=(run,),
+    )
+    if tried is not None:
         row.page_link(
-            "pages/draw.py", label="Draw now reads with it: open Draw", icon=":material/arrow_forward:"
+            "pages/draw.py",
+            label=f"Draw reads with it as it was after batch {tried:,}: open Draw",
+            icon=":material/arrow_forward:",
         )
 
 

@@ -20,6 +20,7 @@ from digitlab.evaluation import evaluate
 RUN = "train_run"  # the browser session's TrainingRun (one at a time)
 ACTIVE = "active_model"  # {"classifier", "evaluation"} of the session's own model; absent: the default
 ADOPTED_RUN = "adopted_run"  # the run whose model was last made active, so it is adopted only once
+TRIED_PAUSED = "tried_paused"  # (run, batch) of the paused network copied for Draw
 
 
 def current_run() -> TrainingRun | None:
@@ -68,6 +69,15 @@ def try_paused_model(run: TrainingRun) -> None:
     if classifier is not None:
         set_active(classifier)
         st.session_state[ADOPTED_RUN] = None  # the run's final model still takes over when it ends
+        st.session_state[TRIED_PAUSED] = (run, run.batch_events[-1]["step"])
+
+
+def tried_paused_step(run: TrainingRun) -> int | None:
+    """The batch after which this run's network was copied for Draw, while it is still the active one."""
+    tried = st.session_state.get(TRIED_PAUSED)
+    if tried is None or tried[0] is not run or ACTIVE not in st.session_state:
+        return None
+    return tried[1]
 
 
 def _import_then_start(run: TrainingRun) -> None:

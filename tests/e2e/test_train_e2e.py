@@ -187,3 +187,82 @@ def test_a_run_keeps_going_during_a_visit_to_draw(train_page, base_url, console_
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_be_visible(timeout=60_000)
     assert_no_exception(page)
     assert console_errors == []
+
+
+CURVE_X = """(end) => {
+  const gd = document.querySelector('.st-key-train_loss_curve .js-plotly-plot');
+  const trace = gd._fullData.find(t => t.name === 'Training, each batch');
+  return end ? trace.x[trace.x.length - 1] : trace.x[0];
+}"""
+
+
+def curve_start(page: Page) -> float:
+    """Epochs at the first point of the finished run's per-batch loss curve."""
+    return page.evaluate(CURVE_X, False)
+
+
+def curve_end(page: Page) -> float:
+    return page.evaluate(CURVE_X, True)
+
+
+PAUSED_AT = re.compile(r"Paused at epoch (\d+)/\d+ · step (\d+)/(\d+)")
+
+
+def paused_step(page: Page) -> int:
+    """Batches trained when the progress bar says 'Paused at epoch 2/50 · step 5/71': 76."""
+    expect(page.locator(PROGRESS)).to_contain_text("Paused at epoch", timeout=30_000)
+    epoch, step, steps = map(int, PAUSED_AT.search(progress_text(page)).groups())
+    return (epoch - 1) * steps + step
+
+
+def test_pause_step_try_it_then_train_on(train_page, base_url, console_errors):
+    page = train_page
+    goto(page, base_url, "/train")
+    set_epochs(page, LONG_EPOCHS)
+    page.locator(START).click()
+    wait_for_epochs(page, 0.3)
+    page.get_by_role("button", name="Pause", exact=True).click()
+    expect(page.get_by_text("It keeps its training slot for")).to_be_visible(timeout=30_000)
+    before = paused_step(page)
+    page.wait_for_timeout(1000)
+    assert paused_step(page) == before, "a paused run went on training"
+    step_batch = page.get_by_role("button", name="Step 1 batch")
+    for expected in (before + 1, before + 2):
+        step_batch.click()
+        page.wait_for_function(
+            """([selector, wanted]) => {
+                 const text = document.querySelector(selector).innerText;
+                 const m = text.match(/Paused at epoch (\\d+)\\/\\d+ · step (\\d+)\\/(\\d+)/);
+                 return m && (m[1] - 1) * m[3] + Number(m[2]) >= wanted;
+               }""",
+            arg=[PROGRESS, expected],
+            polling=100,
+            timeout=30_000,
+        )
+        assert paused_step(page) == expected, "Step must train exactly one batch"
+    save_screenshot(page, "train-paused")
+    page.get_by_role("button", name="Try it on Draw").click()
+    expect(page.get_by_text(f"Draw reads with it as it was after batch {before + 2:,}")).to_be_visible()
+    page.get_by_role("button", name="Resume", exact=True).click()
+    expect(page.locator(PROGRESS)).not_to_contain_text("Paused", timeout=30_000)
+    wait_for_app_idle(page)
+    page.locator(STOP).click()
+    expect(page.get_by_text("Stopped early: the weights learned so far are kept")).to_be_visible(
+        timeout=60_000
+    )
+    stopped_at = curve_end(page)
+    epochs_before = int(re.search(r"Stopped at epoch (\d+)/", progress_text(page)).group(1))
+    more = page.get_by_label("More epochs")
+    more.fill("1")
+    more.press("Tab")
+    wait_for_app_idle(page)
+    expect(more).to_have_value("1")
+    page.get_by_role("button", name="Train on").click()
+    expect(page.locator(PROGRESS)).to_contain_text(f"Done: {epochs_before + 1} epochs", timeout=RUN_MS)
+    page.wait_for_selector(".st-key-train_loss_curve .js-plotly-plot")
+    # The loss curve starts where the first run's did and goes on past where it stopped.
+    assert curve_start(page) < 0.05 and curve_end(page) > stopped_at + 0.5
+    expect(page.get_by_text("Draw and Confusion now use this network.")).to_be_visible()
+    save_screenshot(page, "train-continued")
+    assert_no_exception(page)
+    assert console_errors == []
