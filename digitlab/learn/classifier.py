@@ -1,6 +1,7 @@
 """The classifier: a Keras model with its description, one way to save it, one way to load it.
 
-Loading always uses Keras `safe_mode`, so a file from a user never runs code, and every failure
+A saved model is one `.keras` file with its description inside (see `digitlab.modelfile`). Loading
+always uses Keras `safe_mode`, so a file from a user never runs code, and every failure
 becomes a `modelfile.ModelFileError`. Predictions of a few images go through one compiled graph, and
 mark themselves in `PREDICTIONS`, so training steps elsewhere in the process wait for them.
 """
@@ -29,6 +30,7 @@ from digitlab.modelfile import (
     FORMAT_VERSION,
     ModelFileError,
     atomic_write,
+    embed_metadata,
     metadata_path,
     read_metadata,
     resolve_model_path,
@@ -131,14 +133,24 @@ def build_metadata(config: TrainConfig, norm: dict, **extra) -> dict:
     }
 
 
-def save_classifier(classifier: Classifier, path: str | Path) -> Path:
-    """Save as `<path>.keras` plus `<path>.json`; returns the .keras path."""
+def save_classifier(classifier: Classifier, path: str | Path, *, sidecar: bool = False) -> Path:
+    """Save as one `<path>.keras` holding the description too; returns its path.
+
+    `sidecar` also writes the description beside it, as `<path>.json`, for people and scripts to read
+    (the command line does); the `.keras` file never needs it.
+    """
     path = Path(path)
     if path.suffix != ".keras":
         path = path.with_name(path.name + ".keras")
-    atomic_write(path, lambda tmp: classifier.model.save(tmp))
     text = json.dumps(classifier.metadata, indent=1, default=_json_default)
-    atomic_write(metadata_path(path), lambda tmp: tmp.write_text(text))
+
+    def write(tmp: Path) -> None:
+        classifier.model.save(tmp)
+        embed_metadata(tmp, text)
+
+    atomic_write(path, write)
+    if sidecar:
+        atomic_write(metadata_path(path), lambda tmp: tmp.write_text(text))
     return path
 
 
@@ -181,6 +193,6 @@ def copy_classifier(classifier: Classifier, model) -> Classifier:
 
 
 def keras_bytes(classifier: Classifier) -> bytes:
-    """The trained model as the bytes of a .keras file, saved the one way digitlab saves models."""
+    """The trained model as the bytes of one .keras file, its description inside: all it needs."""
     with tempfile.TemporaryDirectory(prefix="digitlab-export-") as folder:
         return Path(save_classifier(classifier, Path(folder) / "model")).read_bytes()
