@@ -31,6 +31,10 @@ DEFAULT_MODEL_PATH = assets_dir() / "models" / "default.keras"
 EMBEDDED_NAME = "digitlab.json"  # the description's entry inside a .keras archive
 # A description is a few kB (the default model's: 9 kB); a larger entry is not one digitlab wrote.
 MAX_DESCRIPTION_BYTES = 2_000_000
+# An uploaded model file. The default model is 3.5 MB and a Best MLP from Train about 6 MB (its optimizer's
+# state is saved too); only networks of several 1024-unit layers, or ensembles of them, are larger.
+MAX_UPLOAD_MB = 50
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # megabytes as Streamlit's file_uploader counts them
 # Bytes of UTF-8, well under the 255 that Linux, macOS and Windows allow, leaving room for a suffix.
 MAX_FILENAME_BYTES = 120
 # Names Windows refuses for a file whatever its extension: a student downloads to Windows too.

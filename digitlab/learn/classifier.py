@@ -170,21 +170,50 @@ def load_classifier(path: str | Path | None = None) -> Classifier:
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path.name}: not a Keras .keras file (corrupt or another format)")
     metadata = read_metadata(path)
-    try:
-        config = TrainConfig.from_dict(metadata["config"])
-    except (KeyError, TypeError, ConfigError) as exc:
-        raise ModelFileError(f"{path.name}: model settings are missing or invalid ({exc})") from exc
+    config = config_of(metadata, path.name)
+    model = load_keras_model(path, path.name)
+    check_digit_shapes(model, path.name)
+    return Classifier(model=model, config=config, metadata=metadata)
 
+
+def config_of(metadata: dict, label: str) -> TrainConfig:
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        return TrainConfig.from_dict(metadata["config"])
+    except (KeyError, TypeError, ConfigError) as exc:
+        raise ModelFileError(f"{label}: model settings are missing or invalid ({exc})") from exc
+
+
+def load_keras_model(path: Path, label: str):
+    """The Keras model in the .keras file at `path`, loaded with safe_mode: it never runs code."""
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for bad archives; the user needs one message.
-        raise ModelFileError(f"{path.name}: Keras could not load it ({type(exc).__name__}: {exc})") from exc
+        raise ModelFileError(f"{label}: Keras could not load it: {why_keras_refused(exc)}") from exc
+
+
+def why_keras_refused(exc: Exception) -> str:
+    """Keras's reason for refusing a model, in words a student can act on."""
+    text = str(exc)
+    if "safe_mode=False" in text:
+        layer = " (a Lambda layer)" if "Lambda" in text or "lambda" in text else ""
+        return f"it holds Python code{layer}, and safe mode never runs code from a file"
+    if "Could not locate" in text:
+        return "it uses a layer or model class of its own, and only Keras's own layers load here"
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else 'no reason given'}"
+
+
+def check_digit_shapes(model, label: str) -> None:
+    """Refuse a model that does not take one 28×28 image and give 10 numbers, one per digit."""
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ModelFileError(
+            f"{label}: has {len(model.inputs)} inputs and {len(model.outputs)} outputs, "
+            "not one 28×28 image in and 10 digits out"
+        )
     if tuple(model.input_shape[1:]) != (28, 28) or tuple(model.output_shape[1:]) != (10,):
         raise ModelFileError(
-            f"{path.name}: expects input {model.input_shape[1:]} and gives {model.output_shape[1:]}, "
+            f"{label}: expects input {model.input_shape[1:]} and gives {model.output_shape[1:]}, "
             "not 28×28 images to 10 digits"
         )
-    return Classifier(model=model, config=config, metadata=metadata)
 
 
 def copy_classifier(classifier: Classifier, model) -> Classifier:
