@@ -20,6 +20,7 @@ from digitlab.data import DataError
 from digitlab.modelfile import ModelFileError
 
 PRESET_CHOICES = ["default", *PRESETS]
+OUT_FILES = "PATH.keras, complete in itself, and PATH.json, a readable copy of its description"
 
 
 def _quiet_tensorflow() -> None:
@@ -27,7 +28,7 @@ def _quiet_tensorflow() -> None:
 
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", required=True, help="where to save the model (PATH.keras and PATH.json)")
+    parser.add_argument("--out", required=True, help=f"where to save the model ({OUT_FILES})")
     parser.add_argument(
         "--preset",
         default="Quick demo",
@@ -100,7 +101,7 @@ def make_parser() -> argparse.ArgumentParser:
         "(same settings, seeds seed, seed + 1, ...), without training again.",
     )
     ensemble.add_argument("models", nargs="+", help="the .keras files, in seed order")
-    ensemble.add_argument("--out", required=True, help="where to save it (PATH.keras and PATH.json)")
+    ensemble.add_argument("--out", required=True, help=f"where to save it ({OUT_FILES})")
     ensemble.set_defaults(run=commands.cmd_ensemble)
     evaluate = sub.add_parser("evaluate", help="accuracy and classification report on the MNIST test set")
     evaluate.add_argument("model", nargs="?", help="a .keras model file (default: the shipped model)")

@@ -124,7 +124,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = train(config, dataset, emit=ProgressBar())
     if result.diverged:
         print("the loss became NaN or infinite; kept the last good weights", file=sys.stderr)
-    path = save_classifier(result.classifier, args.out)
+    path = save_classifier(result.classifier, args.out, sidecar=True)  # the .json: a copy to read
     metrics = result.classifier.metadata["metrics"]
     print(
         f"MNIST test accuracy {metrics['test_accuracy']:.2%}   pen-drawn digits of unseen writers "
@@ -138,7 +138,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     from digitlab.learn.training import ensemble_of
 
     classifier = ensemble_of([load_classifier(path) for path in args.models], load_mnist())
-    path = save_classifier(classifier, args.out)
+    path = save_classifier(classifier, args.out, sidecar=True)
     metrics = classifier.metadata["metrics"]
     print(
         f"{classifier.name}: MNIST test accuracy {metrics['test_accuracy']:.2%}   pen-drawn digits of "

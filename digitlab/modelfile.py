@@ -1,8 +1,14 @@
 """Model files without TensorFlow: where they are, their JSON description, safe names and writes.
 
-A model on disk is a Keras `.keras` file plus a JSON file beside it holding the config, normalisation,
-history, metrics and library versions. This module reads and checks that JSON (the home page shows a
-model's name and accuracy without loading TensorFlow) and writes files atomically; `learn.classifier`
+A model is one Keras `.keras` file (a zip archive) holding digitlab's description of it, the config,
+normalisation, history, metrics and library versions, as one more entry, `digitlab.json`, beside
+the entries Keras writes. Keras 3.15's loader reads only its own entries, safe mode included. Models
+saved before that keep the description in a JSON file beside the `.keras` (`<name>.json`), and still
+load. Should a model have both, the description inside it wins: it always travels with its weights,
+while a file beside it may be left over from an older model of the same name.
+
+This module reads and checks that description (the home page shows a model's name and accuracy
+without loading TensorFlow), puts it into an archive and writes files atomically; `learn.classifier`
 loads and saves the Keras part. Every failure becomes a `ModelFileError` a person can act on.
 """
 
@@ -13,13 +19,22 @@ import os
 import re
 import tempfile
 import unicodedata
+import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 from digitlab.data import assets_dir
 
 FORMAT = "digitlab-model"
 FORMAT_VERSION = 1
 DEFAULT_MODEL_PATH = assets_dir() / "models" / "default.keras"
+EMBEDDED_NAME = "digitlab.json"  # the description's entry inside a .keras archive
+# A description is a few kB (the default model's: 9 kB); a larger entry is not one digitlab wrote.
+MAX_DESCRIPTION_BYTES = 2_000_000
+# An uploaded model file. The default model is 3.5 MB and a Best MLP from Train about 6 MB (its optimizer's
+# state is saved too); only networks of several 1024-unit layers, or ensembles of them, are larger.
+MAX_UPLOAD_MB = 50
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # megabytes as Streamlit's file_uploader counts them
 # Bytes of UTF-8, well under the 255 that Linux, macOS and Windows allow, leaving room for a suffix.
 MAX_FILENAME_BYTES = 120
 # Names Windows refuses for a file whatever its extension: a student downloads to Windows too.
@@ -76,17 +91,55 @@ def resolve_model_path(path: str | Path | None) -> Path:
 
 
 def read_metadata(path: Path) -> dict:
+    """The description inside the `.keras` archive at `path`, else the one in `<name>.json` beside it."""
+    if zipfile.is_zipfile(path) and (metadata := embedded_metadata(path, path.name)) is not None:
+        return metadata
     meta_file = metadata_path(path)
     if not meta_file.exists():
-        raise ModelFileError(f"{meta_file.name}: metadata file not found next to {path.name}")
-    try:
-        metadata = json.loads(meta_file.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{meta_file.name}: metadata is not valid JSON ({exc})") from exc
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
-        raise ModelFileError(f"{meta_file.name}: not a digitlab model description")
-    if metadata.get("format_version", 0) > FORMAT_VERSION:
         raise ModelFileError(
-            f"{meta_file.name}: made by a newer digitlab (format {metadata['format_version']})"
+            f"{path.name} holds no digitlab description, and there is no {meta_file.name} beside it"
         )
+    try:
+        text = meta_file.read_text()
+    except UnicodeDecodeError as exc:
+        raise ModelFileError(f"{meta_file.name}: metadata is not valid JSON ({exc})") from exc
+    return checked_metadata(text, meta_file.name)
+
+
+def embedded_metadata(archive: Path | BinaryIO, label: str) -> dict | None:
+    """The description inside a `.keras` archive (a path or an open binary file); None if it has none."""
+    try:
+        with zipfile.ZipFile(archive) as opened:
+            try:
+                entry = opened.getinfo(EMBEDDED_NAME)
+            except KeyError:
+                return None
+            if entry.file_size > MAX_DESCRIPTION_BYTES:
+                raise ModelFileError(f"{label}: its {EMBEDDED_NAME} is too large for a digitlab description")
+            text = opened.read(entry)  # at most the size checked above: zipfile stops there
+    # zipfile's errors for a damaged archive, an encrypted entry or an unknown compression method.
+    except (zipfile.BadZipFile, EOFError, RuntimeError, NotImplementedError) as exc:
+        raise ModelFileError(f"{label}: not a Keras .keras file (corrupt or another format)") from exc
+    return checked_metadata(text, f"{label} ({EMBEDDED_NAME})")
+
+
+def checked_metadata(text: str | bytes, label: str) -> dict:
+    """The description in `text`, checked to be digitlab's and of a format this version reads."""
+    try:
+        metadata = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{label}: metadata is not valid JSON ({exc})") from exc
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise ModelFileError(f"{label}: not a digitlab model description")
+    version = metadata.get("format_version", 0)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(f"{label}: made by a newer digitlab (format {version})")
     return metadata
+
+
+def embed_metadata(archive: Path, text: str) -> None:
+    """Add the description to the `.keras` archive Keras has just written (before it is renamed)."""
+    with zipfile.ZipFile(archive, "a", compression=zipfile.ZIP_DEFLATED) as opened:
+        if EMBEDDED_NAME in opened.namelist():
+            raise ValueError(f"{archive.name} already holds a {EMBEDDED_NAME}")
+        opened.writestr(EMBEDDED_NAME, text)

@@ -4,7 +4,7 @@ The canvas and everything that answers it sit in one fragment, so a stroke rerun
 same reading (`reading.read_image`: preprocessing, probabilities, answer) serves uploaded photos. Below a
 drawing, "It's actually a …" keeps it, labelled, in the session's own handwriting set (see the Teach
 page), and "Look inside" shows the network's first-layer weights, its hidden layers' answers and a
-saliency map.
+saliency map. "Use a model file" reads with a .keras file instead (`app.model_upload`).
 """
 
 import numpy as np
@@ -14,6 +14,7 @@ from streamlit_drawable_canvas import st_canvas
 from digitlab import charts, preprocess, reading
 from digitlab.app import state, widgets, workarounds
 from digitlab.app.look_inside import look_inside
+from digitlab.app.model_upload import model_upload
 from digitlab.app.widgets import show_pixels
 
 CANVAS = "canvas"  # the canvas's key; its drawing lives in st.session_state[CANVAS]
@@ -136,6 +137,7 @@ def drawing_panel() -> None:
 workarounds.through_router()
 st.title("Draw a digit")
 widgets.require_active_classifier()
+model_upload("draw_model_file")  # before the panel, whose first line names the model in use
 drawing_panel()
 
 st.subheader("…or upload a photo of one")

@@ -11,6 +11,7 @@ import streamlit as st
 
 from digitlab import config, data, estimate, image_charts
 from digitlab.app import settings_form, state, widgets, workarounds
+from digitlab.app.model_upload import model_upload
 from digitlab.app.run_views import live_view, results, run_controls
 
 workarounds.through_router()
@@ -30,6 +31,7 @@ with st.sidebar:
         )
     train_config = settings_form.settings_sidebar(busy, classroom)
     settings_form.share_link(classroom)
+    model_upload("train_model_file")
 
 st.caption("Pick the settings in the sidebar, press Start and watch the network learn.")
 controls = st.container(horizontal=True, vertical_alignment="center")

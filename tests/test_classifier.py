@@ -9,7 +9,7 @@ from digitlab.modelfile import ModelFileError, safe_filename
 
 
 def test_save_and_load_give_the_same_predictions(tiny_classifier, small_mnist, tmp_path):
-    path = save_classifier(tiny_classifier, tmp_path / "run1")
+    path = save_classifier(tiny_classifier, tmp_path / "run1", sidecar=True)
     assert path.name == "run1.keras" and (tmp_path / "run1.json").exists()
     loaded = load_classifier(path)
     images = small_mnist.x_test[:20]
@@ -36,12 +36,12 @@ def test_missing_corrupt_and_foreign_files_give_clear_errors(tiny_classifier, tm
     with pytest.raises(ModelFileError, match="not a Keras"):
         load_classifier(tmp_path / "garbage.keras")
 
-    path = save_classifier(tiny_classifier, tmp_path / "good")
+    tiny_classifier.model.save(tmp_path / "good.keras")  # a bare archive: its description is beside it
     (tmp_path / "good.json").write_text('{"format": "something-else"}')
     with pytest.raises(ModelFileError, match="not a digitlab model"):
-        load_classifier(path)
+        load_classifier(tmp_path / "good.keras")
 
-    path = save_classifier(tiny_classifier, tmp_path / "broken")
+    save_classifier(tiny_classifier, tmp_path / "broken", sidecar=True)
     with zipfile.ZipFile(tmp_path / "hollow.keras", "w") as archive:
         archive.writestr("config.json", "{}")
     (tmp_path / "hollow.json").write_text((tmp_path / "broken.json").read_text())
@@ -55,7 +55,7 @@ def test_a_lambda_layer_is_refused_by_safe_mode(tiny_classifier, tmp_path):
     inputs = keras.Input((28, 28))
     outputs = keras.layers.Lambda(lambda x: keras.ops.sum(x, axis=2)[:, :10])(inputs)
     keras.Model(inputs, outputs).save(tmp_path / "evil.keras")
-    save_classifier(tiny_classifier, tmp_path / "template")
+    save_classifier(tiny_classifier, tmp_path / "template", sidecar=True)
     (tmp_path / "evil.json").write_text((tmp_path / "template.json").read_text())
     with pytest.raises(ModelFileError, match="could not load"):
         load_classifier(tmp_path / "evil.keras")

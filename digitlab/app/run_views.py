@@ -197,8 +197,10 @@ def downloads(run: TrainingRun) -> None:
     result, stem = run.result, runs.file_stem(run.config)
     st.subheader("Take it with you")
     st.caption(
-        "The charts above download as PNG from the camera button at their top right. The model opens "
-        "in Keras: `keras.saving.load_model(path)`."
+        "The charts above download as PNG from the camera button at their top right. The model is one "
+        "file, its settings and scores inside: Draw's “Use a model file” takes it back, "
+        "`python -m digitlab evaluate FILE.keras` tests it, and Keras opens it "
+        "(`keras.saving.load_model(path)`)."
     )
     metrics = (run.config, result.history, result.evaluation, result.seconds, run.state)
     row = st.container(horizontal=True)

@@ -18,7 +18,7 @@ from digitlab.evaluation import evaluate
 
 # Session-state keys.
 RUN = "train_run"  # the browser session's TrainingRun (one at a time)
-ACTIVE = "active_model"  # {"classifier", "evaluation"} of the session's own model; absent: the default
+ACTIVE = "active_model"  # {"classifier", "evaluation", "origin"} of the session's model; absent: the default
 ADOPTED_RUN = "adopted_run"  # the run whose model was last made active, so it is adopted only once
 TRIED_PAUSED = "tried_paused"  # (run, batch) of the paused network copied for Draw
 
@@ -112,9 +112,9 @@ def own_handwriting() -> handwriting.HandwritingSet:
     return st.session_state.setdefault(handwriting.SESSION_KEY, handwriting.HandwritingSet())
 
 
-def set_active(classifier, evaluation=None) -> None:
-    """Make `classifier` the session's model for Draw and Confusion."""
-    st.session_state[ACTIVE] = {"classifier": classifier, "evaluation": evaluation}
+def set_active(classifier, evaluation=None, origin: str = "your trained model") -> None:
+    """Make `classifier` the session's model for Draw and Confusion; `origin` says where it came from."""
+    st.session_state[ACTIVE] = {"classifier": classifier, "evaluation": evaluation, "origin": origin}
 
 
 def use_default_model() -> None:

@@ -40,7 +40,8 @@ def show_pixels(pixels: np.ndarray, side: int, caption: str) -> None:
 def describe_active_model() -> str:
     """'**CNN … ×3** (the default model: 99.4% of MNIST's test digits, 97.0% of pen-drawn ones)'."""
     name, metrics = state.active_model_label()
-    origin = "your trained model" if state.ACTIVE in st.session_state else "the default model"
+    active = st.session_state.get(state.ACTIVE)
+    origin = active.get("origin", "your trained model") if active else "the default model"
     scores = []
     if metrics.get("test_accuracy") is not None:
         scores.append(f"{metrics['test_accuracy']:.1%} of MNIST's test digits")

@@ -1,6 +1,7 @@
 """The classifier: a Keras model with its description, one way to save it, one way to load it.
 
-Loading always uses Keras `safe_mode`, so a file from a user never runs code, and every failure
+A saved model is one `.keras` file with its description inside (see `digitlab.modelfile`). Loading
+always uses Keras `safe_mode`, so a file from a user never runs code, and every failure
 becomes a `modelfile.ModelFileError`. Predictions of a few images go through one compiled graph, and
 mark themselves in `PREDICTIONS`, so training steps elsewhere in the process wait for them.
 """
@@ -29,6 +30,7 @@ from digitlab.modelfile import (
     FORMAT_VERSION,
     ModelFileError,
     atomic_write,
+    embed_metadata,
     metadata_path,
     read_metadata,
     resolve_model_path,
@@ -131,14 +133,24 @@ def build_metadata(config: TrainConfig, norm: dict, **extra) -> dict:
     }
 
 
-def save_classifier(classifier: Classifier, path: str | Path) -> Path:
-    """Save as `<path>.keras` plus `<path>.json`; returns the .keras path."""
+def save_classifier(classifier: Classifier, path: str | Path, *, sidecar: bool = False) -> Path:
+    """Save as one `<path>.keras` holding the description too; returns its path.
+
+    `sidecar` also writes the description beside it, as `<path>.json`, for people and scripts to read
+    (the command line does); the `.keras` file never needs it.
+    """
     path = Path(path)
     if path.suffix != ".keras":
         path = path.with_name(path.name + ".keras")
-    atomic_write(path, lambda tmp: classifier.model.save(tmp))
     text = json.dumps(classifier.metadata, indent=1, default=_json_default)
-    atomic_write(metadata_path(path), lambda tmp: tmp.write_text(text))
+
+    def write(tmp: Path) -> None:
+        classifier.model.save(tmp)
+        embed_metadata(tmp, text)
+
+    atomic_write(path, write)
+    if sidecar:
+        atomic_write(metadata_path(path), lambda tmp: tmp.write_text(text))
     return path
 
 
@@ -158,21 +170,50 @@ def load_classifier(path: str | Path | None = None) -> Classifier:
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path.name}: not a Keras .keras file (corrupt or another format)")
     metadata = read_metadata(path)
-    try:
-        config = TrainConfig.from_dict(metadata["config"])
-    except (KeyError, TypeError, ConfigError) as exc:
-        raise ModelFileError(f"{path.name}: model settings are missing or invalid ({exc})") from exc
+    config = config_of(metadata, path.name)
+    model = load_keras_model(path, path.name)
+    check_digit_shapes(model, path.name)
+    return Classifier(model=model, config=config, metadata=metadata)
 
+
+def config_of(metadata: dict, label: str) -> TrainConfig:
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        return TrainConfig.from_dict(metadata["config"])
+    except (KeyError, TypeError, ConfigError) as exc:
+        raise ModelFileError(f"{label}: model settings are missing or invalid ({exc})") from exc
+
+
+def load_keras_model(path: Path, label: str):
+    """The Keras model in the .keras file at `path`, loaded with safe_mode: it never runs code."""
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for bad archives; the user needs one message.
-        raise ModelFileError(f"{path.name}: Keras could not load it ({type(exc).__name__}: {exc})") from exc
+        raise ModelFileError(f"{label}: Keras could not load it: {why_keras_refused(exc)}") from exc
+
+
+def why_keras_refused(exc: Exception) -> str:
+    """Keras's reason for refusing a model, in words a student can act on."""
+    text = str(exc)
+    if "safe_mode=False" in text:
+        layer = " (a Lambda layer)" if "Lambda" in text or "lambda" in text else ""
+        return f"it holds Python code{layer}, and safe mode never runs code from a file"
+    if "Could not locate" in text:
+        return "it uses a layer or model class of its own, and only Keras's own layers load here"
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else 'no reason given'}"
+
+
+def check_digit_shapes(model, label: str) -> None:
+    """Refuse a model that does not take one 28×28 image and give 10 numbers, one per digit."""
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ModelFileError(
+            f"{label}: has {len(model.inputs)} inputs and {len(model.outputs)} outputs, "
+            "not one 28×28 image in and 10 digits out"
+        )
     if tuple(model.input_shape[1:]) != (28, 28) or tuple(model.output_shape[1:]) != (10,):
         raise ModelFileError(
-            f"{path.name}: expects input {model.input_shape[1:]} and gives {model.output_shape[1:]}, "
+            f"{label}: expects input {model.input_shape[1:]} and gives {model.output_shape[1:]}, "
             "not 28×28 images to 10 digits"
         )
-    return Classifier(model=model, config=config, metadata=metadata)
 
 
 def copy_classifier(classifier: Classifier, model) -> Classifier:
@@ -181,6 +222,6 @@ def copy_classifier(classifier: Classifier, model) -> Classifier:
 
 
 def keras_bytes(classifier: Classifier) -> bytes:
-    """The trained model as the bytes of a .keras file, saved the one way digitlab saves models."""
+    """The trained model as the bytes of one .keras file, its description inside: all it needs."""
     with tempfile.TemporaryDirectory(prefix="digitlab-export-") as folder:
         return Path(save_classifier(classifier, Path(folder) / "model")).read_bytes()

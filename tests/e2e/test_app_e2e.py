@@ -31,7 +31,8 @@ def check_train(page: Page) -> None:
 
 def check_draw(page: Page) -> None:
     expect(canvas_locator(page, "canvas")).to_be_visible()
-    expect(page.get_by_test_id("stFileUploaderDropzoneInput")).to_be_attached()
+    # The photo's uploader; "Use a model file" has one of its own.
+    expect(page.locator(".st-key-draw_upload").get_by_test_id("stFileUploaderDropzoneInput")).to_be_attached()
 
 
 def check_confusion(page: Page) -> None:

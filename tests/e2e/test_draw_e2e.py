@@ -114,7 +114,7 @@ def test_an_uploaded_png_is_read(page, base_url, console_errors, tmp_path):
     path = tmp_path / "digit.png"
     photo.save(path)
     open_draw_page(page, base_url)
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
+    page.locator(".st-key-draw_upload").get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
     expect(prediction(page)).to_be_visible()
     wait_for_app_idle(page)
     assert metric_value(page, "Prediction") == str(label)
