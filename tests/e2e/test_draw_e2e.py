@@ -241,3 +241,26 @@ def test_a_touch_stroke_from_the_top_right_corner_is_drawn(browser, warm_app):
         expect(prediction(page)).to_be_visible(timeout=5_000)
     finally:
         context.close()
+
+
+def test_a_model_file_is_used_and_a_broken_one_is_refused(page, base_url, console_errors, tmp_path):
+    from digitlab.learn.classifier import save_classifier
+    from tests.tiny_models import digitlab_classifier
+
+    path = save_classifier(digitlab_classifier(load_mnist(), name="nearest mean"), tmp_path / "mine")
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(path.read_bytes()[:5000])
+    open_draw_page(page, base_url)
+    page.get_by_text("Use a model file").click()
+    dropzone = page.locator(".st-key-draw_model_file").get_by_test_id("stFileUploaderDropzoneInput")
+    dropzone.set_input_files(broken)
+    expect(page.get_by_text("The model in use is still")).to_be_visible(timeout=60_000)
+    save_screenshot(page, "draw-model-file-refused")
+    dropzone.set_input_files(path)
+    expect(page.get_by_text("Draw and Confusion now use nearest mean.")).to_be_visible(timeout=60_000)
+    draw_strokes(page, [[(140, 50), (140, 230)]], canvas_locator(page, "canvas"))
+    expect(prediction(page)).to_be_visible()
+    wait_for_app_idle(page)
+    save_screenshot(page, "draw-model-file")
+    assert_no_exception(page)
+    assert console_errors == []
