@@ -57,7 +57,36 @@ def test_train_page_shows_settings_and_buttons():
     assert at.selectbox(key="train_preset").value == "Quick demo"
     assert at.button(key="train_start").disabled is False
     assert at.button(key="train_stop").disabled is True
+    for idle in ("train_pause", "train_step_batch", "train_step_epoch"):
+        assert at.button(key=idle).disabled is True  # nothing to pause before a run
     assert not at.warning  # the quick demo is quick: no long-run warning
+
+
+def test_cnn_filters_weight_decay_and_schedules_are_settings():
+    at = open_page("train")
+    at.radio(key="train_architecture").set_value("cnn").run()
+    at.select_slider(key="train_filters").set_value(16).run()
+    at.select_slider(key="train_weight_decay").set_value(1e-4).run()
+    at.radio(key="train_lr_schedule").set_value("step").run()
+    assert not at.error, texts(at.error)
+    link = texts(at.code)  # the share link carries them
+    assert all(part in link for part in ("filters=16", "weight_decay=0.0001", "lr_schedule=step")), link
+
+
+def test_a_finished_run_trains_on_and_its_history_grows():
+    at = small_run(open_page("train"))
+    train_until_done(at)
+    first = at.session_state[state.RUN]
+    assert at.button(key="train_on").disabled is False
+    at.number_input(key="train_more_epochs").set_value(1).run()
+    at.button(key="train_on").click().run()
+    run = at.session_state[state.RUN]
+    run.join(120)
+    at.run()
+    assert run is not first and not at.error, texts(at.error)
+    assert run.result.epochs_done == first.result.epochs_done + 1
+    assert len(run.epoch_events) == len(first.epoch_events) + 1
+    assert at.session_state[state.ACTIVE]["classifier"] is run.result.classifier
 
 
 def test_a_preset_fills_the_controls_and_warns_when_slow():

@@ -145,3 +145,26 @@ def test_ensemble_averages_runs_of_one_config_and_refuses_others(tmp_path, capsy
     bad = [members[0], str(tmp_path / "s9.keras")]
     assert main(["ensemble", *bad, "--out", str(tmp_path / "bad")]) == EXIT_USAGE
     assert "seed 4" in capsys.readouterr().err
+
+
+def test_the_new_training_options_reach_the_config():
+    from digitlab.cli import make_parser
+    from digitlab.commands import build_config
+
+    args = make_parser().parse_args(
+        [
+            "train",
+            "--out",
+            "x",
+            "--arch",
+            "cnn",
+            "--filters",
+            "16",
+            "--weight-decay",
+            "0.001",
+            "--lr-schedule",
+            "step",
+        ]
+    )
+    config = build_config(args)
+    assert (config.filters, config.weight_decay, config.lr_schedule) == (16, 0.001, "step")

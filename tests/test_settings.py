@@ -85,6 +85,8 @@ def test_a_link_holds_the_preset_and_only_what_differs_from_it():
         {"hidden_units": (256, 128, 32), "learning_rate": 0.0003, "validation_split": 0.15},
         {"optimizer": "sgd", "momentum": 0.5, "augment": True, "normalization": "zscore", "seed": 42},
         {"labels": "onehot", "head": "sigmoid", "batch_size": 512, "epochs": 1, "activation": "tanh"},
+        {"architecture": "cnn", "filters": 8, "weight_decay": 1e-4, "lr_schedule": "step"},
+        {"weight_decay": 0.01, "lr_schedule": "cosine", "filters": 64},
     ],
 )
 def test_a_link_opens_with_the_settings_it_was_made_from(changes):
