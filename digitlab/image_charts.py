@@ -1,4 +1,5 @@
-"""Pictures of digits: a grid of small images with titles, an MLP's first-layer weights, enlarged pixels.
+"""Pictures of digits: a grid of small images with titles, a drawing's nearest training images, an MLP's
+first-layer weights, enlarged pixels.
 
 Pure functions from arrays to a Plotly figure (one PNG image trace, light on a tablet) or to pixels;
 the colours and layout come from `charts`.
@@ -53,6 +54,11 @@ def image_grid(
     # White gutters above each tile for its title: 9 image pixels a line.
     lines = max((title.count("\n") + 1 for title in titles), default=1)
     canvas, corners = _montage(images, columns, gap_x=4, gap_y=9 * lines, fill=255)
+    return _titled_tiles(canvas, corners, titles, wrong)
+
+
+def _titled_tiles(canvas: np.ndarray, corners: list, titles: list[str], wrong: list[bool]) -> go.Figure:
+    """The montage as one image trace, each tile's title just above it, `wrong` ones framed in red."""
     height, width = (int(side * TILE_SCALE) + 10 for side in canvas.shape)
     fig = go.Figure(layout=base_layout(height, width=width, margin={"l": 5, "r": 5, "t": 5, "b": 5}))
     for (top, left), title, is_wrong in zip(corners, titles, wrong, strict=True):
@@ -70,6 +76,36 @@ def image_grid(
             fig.add_shape(type="rect", line={"color": VERMILLION, "width": 3}, **box)
     fig.add_trace(go.Image(source=_png_data_uri(canvas), hoverinfo="skip"))
     fig.update_layout(xaxis=HIDDEN_AXIS | {"scaleanchor": "y"}, yaxis=HIDDEN_AXIS)
+    return fig
+
+
+def neighbours_grid(
+    alike: np.ndarray, alike_labels: np.ndarray, meant: np.ndarray, meant_digit: int, read_as: int
+) -> go.Figure:
+    """Two rows of (k, 28, 28) training images under a heading each: "Most alike to the network", with
+    their labels, those labelled `read_as` (a wrong reading) framed in red; then the nearest of `meant_digit`.
+    """
+    alike, meant = np.asarray(alike, np.uint8), np.asarray(meant, np.uint8)
+    if alike.shape != meant.shape or alike.shape[1:] != (TILE, TILE) or len(alike_labels) != len(alike):
+        raise ValueError(f"need two rows of k 28×28 images and k labels; got {alike.shape}, {meant.shape}")
+    # Above each row: its heading (12 image pixels) and the tiles' titles (9).
+    canvas, corners = _montage(np.concatenate([alike, meant]), len(alike), gap_x=4, gap_y=21, fill=255)
+    labels = [int(label) for label in alike_labels]
+    titles = [str(label) for label in labels] + [str(meant_digit)] * len(meant)
+    wrong = [read_as != meant_digit and label == read_as for label in labels] + [False] * len(meant)
+    fig = _titled_tiles(canvas, corners, titles, wrong)
+    headings = ("Most alike to the network", f"Nearest {meant_digit}s it learnt from")
+    for row, heading in enumerate(headings):
+        top = corners[row * len(alike)][0] - 21
+        fig.add_annotation(
+            x=-0.5,
+            y=top - 0.5,
+            xanchor="left",
+            yanchor="top",
+            text=f"<b>{heading}</b>",
+            font={"size": 16, "color": INK},
+            showarrow=False,
+        )
     return fig
 
 
