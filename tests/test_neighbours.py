@@ -1,5 +1,8 @@
 """digitlab.learn.neighbours: the sample, embeddings by hand, the nearest by a brute-force numpy search."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -118,3 +121,11 @@ def test_bad_input_is_a_clear_error(tiny_classifier):
         neighbours.nearest(tiny_classifier, np.zeros((28, 28)), k=0)
     with pytest.raises(ValueError, match="28×28"):
         neighbours.embed(tiny_classifier, np.zeros((28, 28)))
+
+
+def test_the_draw_page_can_import_it_before_tensorflow():
+    code = "import sys, digitlab.learn.neighbours; print(*sys.modules)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert not {"tensorflow", "keras"} & set(loaded)
