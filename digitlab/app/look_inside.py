@@ -18,7 +18,7 @@ from digitlab.learn import inside, neighbours
 INSIDE = "draw_inside"  # which "Look inside" view is open, if any
 WHY = "draw_why"  # the "Why did it read mine wrong?" expander, open or closed
 MEANT = "draw_meant"  # the digit the student meant
-NEIGHBOURS = 8
+NEIGHBOURS = 8  # training images in each of the two rows
 VIEWS = {
     "weights": ":material/grid_view: First layer's weights",
     "layers": ":material/layers: Hidden layers",
