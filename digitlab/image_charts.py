@@ -1,4 +1,5 @@
-"""Pictures of digits: a grid of small images with titles, an MLP's first-layer weights, enlarged pixels.
+"""Pictures of digits: a grid of small images with titles, a drawing's nearest training images, an MLP's
+first-layer weights, enlarged pixels.
 
 Pure functions from arrays to a Plotly figure (one PNG image trace, light on a tablet) or to pixels;
 the colours and layout come from `charts`.
@@ -53,24 +54,72 @@ def image_grid(
     # White gutters above each tile for its title: 9 image pixels a line.
     lines = max((title.count("\n") + 1 for title in titles), default=1)
     canvas, corners = _montage(images, columns, gap_x=4, gap_y=9 * lines, fill=255)
-    height, width = (int(side * TILE_SCALE) + 10 for side in canvas.shape)
-    fig = go.Figure(layout=base_layout(height, width=width, margin={"l": 5, "r": 5, "t": 5, "b": 5}))
+    return _titled_tiles(canvas, corners, titles, wrong)
+
+
+def _titled_tiles(
+    canvas: np.ndarray, corners: list, titles: list[str], wrong: list[bool], notes: tuple = ()
+) -> go.Figure:
+    """The montage as one image trace, each tile's title just above it, `wrong` ones framed in red.
+
+    Titles, frames and any further `notes` go into the layout at once: a figure validates each
+    `add_annotation` on its own: 16 tiles took about 60 ms that way (50 tiles 350 ms), now 7.
+    """
+    annotations, frames = [], []
     for (top, left), title, is_wrong in zip(corners, titles, wrong, strict=True):
         title = title.replace("\n", "<br>")
-        fig.add_annotation(
-            x=left + TILE / 2 - 0.5,
-            y=top - 0.5,
-            yanchor="bottom",
-            text=f"<b>{title}</b>" if is_wrong else title,
-            font={"size": 15, "color": VERMILLION if is_wrong else INK},
-            showarrow=False,
+        annotations.append(
+            {
+                "x": left + TILE / 2 - 0.5,
+                "y": top - 0.5,
+                "yanchor": "bottom",
+                "text": f"<b>{title}</b>" if is_wrong else title,
+                "font": {"size": 15, "color": VERMILLION if is_wrong else INK},
+                "showarrow": False,
+            }
         )
         if is_wrong:  # a frame as well as the colour, for readers who cannot tell red apart
             box = {"x0": left - 1, "x1": left + TILE, "y0": top - 1, "y1": top + TILE}
-            fig.add_shape(type="rect", line={"color": VERMILLION, "width": 3}, **box)
-    fig.add_trace(go.Image(source=_png_data_uri(canvas), hoverinfo="skip"))
-    fig.update_layout(xaxis=HIDDEN_AXIS | {"scaleanchor": "y"}, yaxis=HIDDEN_AXIS)
-    return fig
+            frames.append({"type": "rect", "line": {"color": VERMILLION, "width": 3}} | box)
+    height, width = (int(side * TILE_SCALE) + 10 for side in canvas.shape)
+    layout = base_layout(height, width=width, margin={"l": 5, "r": 5, "t": 5, "b": 5}) | {
+        "annotations": annotations + list(notes),
+        "shapes": frames,
+        "xaxis": HIDDEN_AXIS | {"scaleanchor": "y"},
+        "yaxis": HIDDEN_AXIS,
+    }
+    return go.Figure(go.Image(source=_png_data_uri(canvas), hoverinfo="skip"), layout)
+
+
+def neighbours_grid(
+    alike: np.ndarray, alike_labels: np.ndarray, meant: np.ndarray, meant_digit: int, read_as: int
+) -> go.Figure:
+    """Two rows of (k, 28, 28) training images under a heading each: "Most alike to the network", with
+    their labels, those labelled `read_as` (a wrong reading) framed in red; then the nearest of `meant_digit`.
+    """
+    alike, meant = np.asarray(alike, np.uint8), np.asarray(meant, np.uint8)
+    if alike.shape != meant.shape or alike.shape[1:] != (TILE, TILE) or len(alike_labels) != len(alike):
+        raise ValueError(f"need two rows of k 28×28 images and k labels; got {alike.shape}, {meant.shape}")
+    # Above each row: its heading (15 image pixels, with air between the rows) and the tiles' titles (9).
+    gap = 15 + 9
+    canvas, corners = _montage(np.concatenate([alike, meant]), len(alike), gap_x=4, gap_y=gap, fill=255)
+    labels = [int(label) for label in alike_labels]
+    titles = [str(label) for label in labels] + [str(meant_digit)] * len(meant)
+    wrong = [read_as != meant_digit and label == read_as for label in labels] + [False] * len(meant)
+    headings = ("Most alike to the network", f"Nearest {meant_digit}s it learnt from")
+    notes = [
+        {
+            "x": -0.5,
+            "y": corners[row * len(alike)][0] - gap + 2.5,
+            "xanchor": "left",
+            "yanchor": "top",
+            "text": f"<b>{heading}</b>",
+            "font": {"size": 16, "color": INK},
+            "showarrow": False,
+        }
+        for row, heading in enumerate(headings)
+    ]
+    return _titled_tiles(canvas, corners, titles, wrong, tuple(notes))
 
 
 def weights_grid(weights: np.ndarray, max_units: int = 64) -> go.Figure:

@@ -3,8 +3,9 @@
 The canvas and everything that answers it sit in one fragment, so a stroke reruns only that part. The
 same reading (`reading.read_image`: preprocessing, probabilities, answer) serves uploaded photos. Below a
 drawing, "It's actually a …" keeps it, labelled, in the session's own handwriting set (see the Teach
-page), and "Look inside" shows the network's first-layer weights, its hidden layers' answers and a
-saliency map. "Use a model file" reads with a .keras file instead (`app.model_upload`).
+page), "Look inside" shows the network's first-layer weights, its hidden layers' answers and a
+saliency map, and "Why did it read mine wrong?" the training images most alike to the drawing.
+"Use a model file" reads with a .keras file instead (`app.model_upload`).
 """
 
 import numpy as np
@@ -13,7 +14,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from digitlab import charts, preprocess, reading
 from digitlab.app import state, widgets, workarounds
-from digitlab.app.look_inside import look_inside
+from digitlab.app.look_inside import look_inside, why_it_read
 from digitlab.app.model_upload import model_upload
 from digitlab.app.widgets import show_pixels
 
@@ -122,6 +123,7 @@ def drawing_panel() -> None:
     if answer:
         show_steps(answer.steps)
         look_inside(answer.steps.centred, answer.digit)
+        why_it_read(answer)
     with st.expander("When is it “not sure”?"):
         st.slider(
             "Say “not sure” when the likeliest digit gets less than",

@@ -1,9 +1,12 @@
-"""The Draw page's "look inside" views and "It's actually a …", and the Teach page, through AppTest.
+"""The Draw page's "look inside" views, "Why did it read mine wrong?" and "It's actually a …", and the Teach
+page, through AppTest.
 
 Run through app.py (the router), as a browser would; the Teach page must be in its navigation.
 """
 
+import base64
 import io
+import json
 import zipfile
 
 import numpy as np
@@ -45,6 +48,37 @@ def test_each_inside_view_shows_the_default_cnn():
     assert any("towards a 1" in image.proto.imgs[0].caption for image in at.image)
     at.toggle(key="draw_saliency_times_input").set_value(True).run()
     assert "ink pushed it towards 1" in texts(at.caption)
+
+
+def chart_spec(at: AppTest, key: str) -> dict:
+    return json.loads(next(chart for chart in at.get("plotly_chart") if chart.key == key).proto.spec)
+
+
+def test_why_it_read_mine_is_closed_and_computes_nothing_until_opened():
+    at = draw_a_one(open_page("draw"))
+    assert "Why did it read mine wrong?" in [expander.label for expander in at.expander]
+    assert at.session_state["draw_why"] is False
+    assert "draw_neighbours" not in charts_keys(at) and "draw_meant" not in at.session_state
+
+
+def test_why_it_read_mine_shows_the_nearest_training_images():
+    at = draw_a_one(open_page("draw"))
+    at.session_state["draw_why"] = True  # as a click on the expander does
+    at.run()
+    assert not at.exception, at.exception
+    # The digit meant starts at the network's second choice, read here off the probability bars.
+    probabilities = chart_spec(at, "canvas_bars")["data"][0]["y"]  # plotly's typed array
+    second = int(np.argsort(np.frombuffer(base64.b64decode(probabilities["bdata"]), "f8"))[-2])
+    assert at.segmented_control(key="draw_meant").value == second != 1
+    notes = [note["text"] for note in chart_spec(at, "draw_neighbours")["layout"]["annotations"]]
+    assert notes[16:] == ["<b>Most alike to the network</b>", f"<b>Nearest {second}s it learnt from</b>"]
+    assert notes[8:16] == [str(second)] * 8
+    assert notes[:8].count("<b>1</b>") >= 6  # a clear 1: the training images most alike are 1s, framed
+    assert "most alike **to the network**, not to us" in texts(at.caption)
+    assert "images most alike to the first network" in texts(at.caption)  # the default is an ensemble
+    at.segmented_control(key="draw_meant").set_value(7).run()
+    notes = [note["text"] for note in chart_spec(at, "draw_neighbours")["layout"]["annotations"]]
+    assert notes[8:] == ["7"] * 8 + ["<b>Most alike to the network</b>", "<b>Nearest 7s it learnt from</b>"]
 
 
 def test_a_correction_is_saved_to_the_handwriting_set():

@@ -17,7 +17,7 @@ from digitlab.charts import (
     thin_points,
     training_curves,
 )
-from digitlab.image_charts import enlarge, image_grid, weights_grid
+from digitlab.image_charts import enlarge, image_grid, neighbours_grid, weights_grid
 
 
 def odd_ones_out(colours) -> list[int]:
@@ -240,6 +240,28 @@ def test_image_grid_of_fifty_stays_light():
     fig = image_grid(images, [str(i % 10) for i in range(50)], columns=10)
     assert len(fig.data) == 1
     assert len(fig.to_json()) < 150_000  # noise compresses worst; real digits are far smaller
+
+
+def test_neighbours_grid_two_rows_headings_and_the_reading_framed():
+    rng = np.random.default_rng(5)
+    alike, meant = rng.integers(0, 256, (2, 8, 28, 28), dtype=np.uint8)
+    labels = np.array([9, 9, 4, 9, 7, 4, 9, 9])
+    fig = neighbours_grid(alike, labels, meant, meant_digit=4, read_as=9)
+    canvas = decode_png(fig.data[0].source)
+    windows = sliding_window_view(canvas, (28, 28))
+    for row, images in enumerate((alike, meant)):
+        for image in images:
+            (top,), _ = np.nonzero(np.all(windows == image, axis=(2, 3)))
+            assert (top >= canvas.shape[0] // 2) == bool(row)  # the meant digit's row is the lower one
+    notes = [note.text.removeprefix("<b>").removesuffix("</b>") for note in fig.layout.annotations]
+    assert notes[:16] == [str(label) for label in labels] + ["4"] * 8
+    assert notes[16:] == ["Most alike to the network", "Nearest 4s it learnt from"]
+    colours = [note.font.color for note in fig.layout.annotations[:16]]
+    assert odd_ones_out(colours) == [0, 1, 3, 6, 7] and len(fig.layout.shapes) == 5  # the 9s: its reading
+    read_right = neighbours_grid(alike, labels, meant, meant_digit=9, read_as=9)
+    assert len(read_right.layout.shapes) == 0  # nothing to explain when it read what was meant
+    with pytest.raises(ValueError, match="two rows"):
+        neighbours_grid(alike, labels, meant[:7], meant_digit=4, read_as=9)
 
 
 def test_weights_grid_tiles_and_symmetric_scale():

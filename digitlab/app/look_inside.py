@@ -1,7 +1,8 @@
-"""Draw's "Look inside the network": first-layer weights, hidden layers' answers, saliency.
+"""Draw's "Look inside the network": first-layer weights, hidden layers' answers, saliency; and "Why did
+it read mine wrong?", the training images nearest to the drawing.
 
-Widgets only: the numbers come from `digitlab.learn.inside`, the pictures from `digitlab.inside_charts`
-and `digitlab.charts`.
+Widgets only: the numbers come from `digitlab.learn.inside` and `digitlab.learn.neighbours`, the pictures
+from `digitlab.inside_charts`, `digitlab.image_charts` and `digitlab.charts`.
 """
 
 from __future__ import annotations
@@ -9,12 +10,15 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from digitlab import image_charts, inside_charts
+from digitlab import image_charts, inside_charts, reading
 from digitlab.app import state
 from digitlab.app.widgets import show_pixels
-from digitlab.learn import inside
+from digitlab.learn import inside, neighbours
 
 INSIDE = "draw_inside"  # which "Look inside" view is open, if any
+WHY = "draw_why"  # the "Why did it read mine wrong?" expander, open or closed
+MEANT = "draw_meant"  # the digit the student meant
+NEIGHBOURS = 8  # training images in each of the two rows
 VIEWS = {
     "weights": ":material/grid_view: First layer's weights",
     "layers": ":material/layers: Hidden layers",
@@ -75,16 +79,20 @@ def show_saliency(view: inside.InsideView, image: np.ndarray) -> None:
     st.caption(f"Brighter is stronger: {meaning} (the gradient of the digit's score for each pixel).")
 
 
+def explain_ensemble(classifier, what_is_shown: str) -> None:
+    if classifier.config.members > 1:
+        st.caption(
+            f"This model is {classifier.config.members} networks that each read the drawing and average "
+            f"their answers (an ensemble): {what_is_shown}"
+        )
+
+
 def look_inside(image: np.ndarray, digit: int) -> None:
     choice = st.segmented_control("Look inside the network", list(VIEWS), format_func=VIEWS.get, key=INSIDE)
     if choice is None:
         return
     classifier = state.active_classifier()
-    if classifier.config.members > 1:
-        st.caption(
-            f"This model is {classifier.config.members} networks that each read the drawing and average "
-            "their answers (an ensemble): here is the inside of the first."
-        )
+    explain_ensemble(classifier, "here is the inside of the first.")
     if choice == "weights":
         show_weights(classifier)
         return
@@ -93,3 +101,38 @@ def look_inside(image: np.ndarray, digit: int) -> None:
         show_layers(view)
     else:
         show_saliency(view, image)
+
+
+def why_it_read(answer: reading.Reading) -> None:
+    """The training images most alike to the drawing, and the nearest of the digit meant; only while open."""
+    section = st.expander(
+        "Why did it read mine wrong?", icon=":material/compare:", key=WHY, on_change="rerun"
+    )
+    if not section.open:  # closed: nothing computed, a stroke costs what it did without it
+        return
+    with section:
+        meant = st.segmented_control(
+            "The digit you meant",
+            range(10),
+            default=answer.top(2)[1][0],  # the network's second choice
+            required=True,
+            key=MEANT,
+        )
+        classifier, image = state.active_classifier(), answer.steps.centred
+        with st.spinner("Finding the training images most alike (the first time takes a few seconds)…"):
+            alike = neighbours.nearest(classifier, image, NEIGHBOURS)
+            nearest_meant = neighbours.nearest(classifier, image, NEIGHBOURS, digit=meant)
+        units = neighbours.sample_directions(classifier).shape[1]
+        st.caption(
+            "These are the training images that look most alike **to the network**, not to us. Inside, it "
+            f"turns every drawing into {units} numbers (its last hidden layer) and picks the digit from "
+            "those: on top are the training images whose numbers are closest to your drawing's, below the "
+            f"closest {meant}s. If the top row is full of other digits, your {meant} looks like them to it."
+        )
+        explain_ensemble(classifier, "these are the images most alike to the first network.")
+        figure = image_charts.neighbours_grid(
+            alike.images, alike.labels, nearest_meant.images, meant, read_as=answer.digit
+        )
+        st.plotly_chart(figure, theme=None, key="draw_neighbours")
+        if answer.digit != meant and (alike.labels == answer.digit).any():
+            st.caption(f"Framed in red: training images of {answer.digit}, what it read.")

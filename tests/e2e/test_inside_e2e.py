@@ -1,8 +1,12 @@
-"""The Draw page's "Look inside" views and "It's actually a …" in Chromium, with real mouse strokes.
+"""The Draw page's "Look inside" views, "Why did it read mine wrong?" and "It's actually a …" in Chromium,
+with real mouse strokes.
 
 A 7 is drawn; each view (first-layer weights, hidden layers, saliency) opens and shows its charts or
-image, a screenshot of each is kept, then the drawing is saved to the handwriting set as a 1.
+image, a screenshot of each is kept, then the drawing is saved to the handwriting set as a 1. Another 7
+opens "Why did it read mine wrong?" and picks the digit meant.
 """
+
+import re
 
 from playwright.sync_api import Page, expect
 
@@ -88,5 +92,38 @@ def test_corrections_reach_the_teach_page_and_fine_tuning(page, base_url, consol
     wait_for_app_idle(page)
     expect(page.get_by_text("your trained model")).to_be_visible()
     save_screenshot(page, "teach-fine-tuned")
+    assert_no_exception(page)
+    assert console_errors == []
+
+
+def annotations(chart) -> list[str]:
+    return chart.evaluate("gd => gd.layout.annotations.map(note => note.text)")
+
+
+def test_why_it_read_mine_shows_the_nearest_neighbours(page, base_url, console_errors):
+    draw_a_seven(page, base_url)
+    neighbours = page.locator(f".st-key-draw_neighbours {PLOT}")
+    expect(neighbours).to_have_count(0)  # closed: nothing computed for a stroke
+    page.locator(".st-key-draw_why summary").click()
+    expect(neighbours).to_be_visible(timeout=30_000)  # the first opening embeds the sample
+    wait_for_app_idle(page)
+    probabilities = page.locator(f".st-key-canvas_bars {PLOT}").evaluate(
+        "gd => Array.from(gd._fullData[0].y)"
+    )
+    second = sorted(range(10), key=lambda digit: probabilities[digit])[-2]  # the default digit meant
+    notes = annotations(neighbours)
+    assert notes[16:] == ["<b>Most alike to the network</b>", f"<b>Nearest {second}s it learnt from</b>"]
+    assert notes[:8].count("<b>7</b>") >= 6  # a clear 7: most alike to the network are 7s, framed
+    expect(page.get_by_text("most alike to the first network", exact=False)).to_be_visible()
+
+    page.locator(".st-key-draw_meant button").filter(has_text=re.compile("^1$")).click()
+    wait_for_app_idle(page)
+    expect(page.get_by_text("the closest 1s", exact=False)).to_be_visible()
+    assert annotations(neighbours)[8:] == ["1"] * 8 + [
+        "<b>Most alike to the network</b>",
+        "<b>Nearest 1s it learnt from</b>",
+    ]
+    neighbours.scroll_into_view_if_needed()
+    save_screenshot(page, "inside-neighbours")
     assert_no_exception(page)
     assert console_errors == []
