@@ -12,10 +12,11 @@ import streamlit as st
 
 from digitlab import charts, data, estimate, events, image_charts, live_charts
 from digitlab.app import state, widgets
+from digitlab.app.look_inside import show_weights
 from digitlab.classroom import history as runs
 from digitlab.classroom.runs import TrainingRun
 from digitlab.evaluation import pick_examples
-from digitlab.learn.classifier import keras_bytes
+from digitlab.learn.classifier import Classifier, keras_bytes
 from digitlab.learn.training import can_continue
 
 MORE_EPOCHS = 5  # what "Train on" offers first
@@ -103,6 +104,16 @@ def paused_panel(run: TrainingRun, latest) -> None:
             label=f"Draw reads with it as it was after batch {tried:,}: open Draw",
             icon=":material/arrow_forward:",
         )
+    section = st.expander(
+        "Look inside it now: the first layer's weights",
+        icon=":material/grid_view:",
+        key="train_paused_inside",
+        on_change="rerun",
+    )
+    if section.open and run.control.model is not None:  # closed: nothing drawn while it polls
+        with section:
+            st.caption("Step it and watch the weights change: each step nudges every one of them a little.")
+            show_weights(Classifier(model=run.control.model, config=run.config.replace(members=1)))
 
 
 def train_on(run: TrainingRun, dataset: data.Dataset) -> None:

@@ -240,6 +240,9 @@ def test_pause_step_try_it_then_train_on(train_page, base_url, console_errors):
             timeout=30_000,
         )
         assert paused_step(page) == expected, "Step must train exactly one batch"
+    page.get_by_text("Look inside it now").click()
+    weights = page.locator(".st-key-inside_weights .js-plotly-plot")
+    expect(weights).to_be_visible(timeout=30_000)
     save_screenshot(page, "train-paused")
     page.get_by_role("button", name="Try it on Draw").click()
     expect(page.get_by_text(f"Draw reads with it as it was after batch {before + 2:,}")).to_be_visible()
