@@ -103,6 +103,13 @@ class RunControl:
             elif self._batches_left is not None:
                 self._batches_left -= 1
 
+    def wait_if_paused(self, clock=time.monotonic) -> None:
+        """Between two batches at any time: waits while paused, unless a step is under way."""
+        with self._changed:
+            stepping = self._batches_left is not None or self._to_epoch_end
+            if self._pause_requested and not self.stop_event.is_set() and not stepping:
+                self._wait(clock)
+
     def after_epoch(self, clock=time.monotonic) -> None:
         """Called after every epoch, its validation done: a step of one epoch pauses here."""
         with self._changed:

@@ -42,7 +42,7 @@ def _montage(tiles: np.ndarray, columns: int, gap_x: int, gap_y: int, fill) -> t
 def image_grid(
     images: np.ndarray, titles: list[str], columns: int = 10, wrong: list[bool] | None = None
 ) -> go.Figure:
-    """Small multiples of (N, 28, 28) uint8 images with a title above each; `wrong` ones framed in red.
+    """Small multiples of (N, 28, 28) uint8 images with a title above each; `wrong` ones framed in orange.
 
     A title may take two lines ("7\\nis 1"); the gap above every tile then grows to fit. One PNG image
     trace rather than N subplots keeps 50 digits light for a tablet.
@@ -60,7 +60,7 @@ def image_grid(
 def _titled_tiles(
     canvas: np.ndarray, corners: list, titles: list[str], wrong: list[bool], notes: tuple = ()
 ) -> go.Figure:
-    """The montage as one image trace, each tile's title just above it, `wrong` ones framed in red.
+    """The montage as one image trace, each tile's title just above it, `wrong` ones framed in orange.
 
     Titles, frames and any further `notes` go into the layout at once: a figure validates each
     `add_annotation` on its own: 16 tiles took about 60 ms that way (50 tiles 350 ms), now 7.
@@ -91,18 +91,24 @@ def _titled_tiles(
     return go.Figure(go.Image(source=_png_data_uri(canvas), hoverinfo="skip"), layout)
 
 
+NEIGHBOUR_COLUMNS = 4
+
+
 def neighbours_grid(
     alike: np.ndarray, alike_labels: np.ndarray, meant: np.ndarray, meant_digit: int, read_as: int
 ) -> go.Figure:
     """Two rows of (k, 28, 28) training images under a heading each: "Most alike to the network", with
-    their labels, those labelled `read_as` (a wrong reading) framed in red; then the nearest of `meant_digit`.
+    their labels, those labelled `read_as` (a wrong reading) framed in orange; then the nearest of
+    `meant_digit`. Rows of four, so each heading starts a new row.
     """
     alike, meant = np.asarray(alike, np.uint8), np.asarray(meant, np.uint8)
     if alike.shape != meant.shape or alike.shape[1:] != (TILE, TILE) or len(alike_labels) != len(alike):
         raise ValueError(f"need two rows of k 28×28 images and k labels; got {alike.shape}, {meant.shape}")
     # Above each row: its heading (15 image pixels, with air between the rows) and the tiles' titles (9).
     gap = 15 + 9
-    canvas, corners = _montage(np.concatenate([alike, meant]), len(alike), gap_x=4, gap_y=gap, fill=255)
+    # Four a row: the figure stays narrow enough for a phone, whose screen would shrink it under its text.
+    columns = min(len(alike), NEIGHBOUR_COLUMNS)
+    canvas, corners = _montage(np.concatenate([alike, meant]), columns, gap_x=4, gap_y=gap, fill=255)
     labels = [int(label) for label in alike_labels]
     titles = [str(label) for label in labels] + [str(meant_digit)] * len(meant)
     wrong = [read_as != meant_digit and label == read_as for label in labels] + [False] * len(meant)

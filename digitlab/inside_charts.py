@@ -18,6 +18,7 @@ from digitlab.charts import FONT, HIDDEN_AXIS
 
 SEQUENTIAL = "Blues"
 UNITS_PER_ROW = 16
+MIN_FILTERS_HEIGHT = 200
 
 
 def montage(tiles: np.ndarray, columns: int, gap: int = 1) -> np.ndarray:
@@ -61,7 +62,9 @@ def filters_grid(kernel: np.ndarray, columns: int = 8) -> go.Figure:
         raise ValueError(f"expected a first convolution's kernel (h, w, 1, filters), got {kernel.shape}")
     tiles = np.moveaxis(kernel[:, :, 0, :], -1, 0)
     canvas = montage(tiles, columns)
-    return _tiles_figure(canvas, "Weight %{z:+.3f}", "Weight", 90 * canvas.shape[0] // kernel.shape[0], True)
+    # At least 200 px tall: a CNN with 4 filters is one short row, and its colour bar needs the room.
+    height = max(MIN_FILTERS_HEIGHT, 90 * canvas.shape[0] // kernel.shape[0])
+    return _tiles_figure(canvas, "Weight %{z:+.3f}", "Weight", height, True)
 
 
 def feature_maps(values: np.ndarray, max_maps: int = 32, columns: int = 8) -> go.Figure:

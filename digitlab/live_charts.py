@@ -29,7 +29,8 @@ SERIES = (
     ("Training, end of epoch", BLUE, 3, "", "circle"),
     ("Validation", VERMILLION, 3, "9 6", "diamond"),
 )
-RATE = ("Learning rate", MUTED, 2, "2 4", "")  # drawn against the plot's height: top = the largest rate
+RATE = ("Learning rate", MUTED, 2, "2 4", "")  # drawn against the plot's height, the largest rate at
+RATE_HEIGHT = 0.85  # 85 % of it: clear of the top edge, so a flat rate still shows
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> np.ndarray:
@@ -181,7 +182,7 @@ def live_curves_svg(
         top = max(rate_y) or 1.0
         name, colour, width, dash, marker = RATE
         shown.append((f"{name} (top: {top:.2g})", colour, width, dash, marker))
-        ys = TOP + (1 - np.asarray(rate_y) / top) * inner_h
+        ys = TOP + (1 - RATE_HEIGHT * np.asarray(rate_y) / top) * inner_h
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(px(rate_x), ys, strict=True))
         parts.append(
             f'<polyline fill="none" stroke="{colour}" stroke-width="{width}" stroke-dasharray="{dash}" '

@@ -54,7 +54,9 @@ def show_drawings(drawings: handwriting.HandwritingSet, predictions: np.ndarray)
         f"{label}→{guess}" if label != guess else str(label)
         for label, guess in zip(labels, predicted, strict=True)
     ]
-    st.caption(f"The newest {len(images)}: the digit you meant, and in red what the network reads instead.")
+    st.caption(
+        f"The newest {len(images)}: the digit you meant, and in orange what the network reads instead."
+    )
     figure = image_charts.image_grid(images, titles, columns=10, wrong=list(labels != predicted))
     st.plotly_chart(figure, theme=None, key="teach_grid")
 

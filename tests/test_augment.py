@@ -1,7 +1,13 @@
 import numpy as np
 import tensorflow as tf
 
-from digitlab.learn.augment import _segment_ink, add_handwriting_variants, augment_batch, make_dataset
+from digitlab.learn.augment import (
+    EpochBatches,
+    _segment_ink,
+    add_handwriting_variants,
+    augment_batch,
+    make_dataset,
+)
 
 
 def test_augmentation_is_reproducible_and_keeps_images_in_range(small_mnist):
@@ -37,6 +43,21 @@ def test_variants_touch_only_ones_sevens_and_zeros(small_mnist):
 
 
 def test_pipeline_batches_and_sizes(small_mnist):
-    ds = make_dataset(small_mnist.x_train[:100], small_mnist.y_train[:100], 32, 0, train=True, augment=True)
+    ds = make_dataset(small_mnist.x_train[:100], small_mnist.y_train[:100], 32)
     sizes = [int(x.shape[0]) for x, _ in ds]
     assert sizes == [32, 32, 32, 4]
+
+
+def test_an_epoch_goes_on_exactly_from_any_batch(small_mnist):
+    data = EpochBatches(small_mnist.x_train[:100], small_mnist.y_train[:100].astype("int32"), 32, 3, True)
+    assert data.steps_per_epoch == 4
+    whole = [(x.numpy(), y.numpy()) for x, y in data.epoch(2)]
+    rest = [(x.numpy(), y.numpy()) for x, y in data.epoch(2, skip=2)]
+    assert [len(y) for _, y in whole] == [32, 32, 32, 4]
+    for (x1, y1), (x2, y2) in zip(whole[2:], rest, strict=True):  # same images, same warps
+        np.testing.assert_array_equal(y1, y2)
+        np.testing.assert_array_equal(x1, x2)
+    other = [y.numpy() for _, y in data.epoch(3)]
+    assert not all(np.array_equal(a, b) for a, b in zip(other, [y for _, y in whole], strict=True))
+    seen = np.concatenate([y for _, y in whole])
+    assert sorted(seen) == sorted(small_mnist.y_train[:100])  # every image once an epoch

@@ -9,6 +9,7 @@ import pytest
 
 from digitlab.classroom.runs import TrainingRun
 from digitlab.config import ConfigError, TrainConfig, rate_at
+from digitlab.control import RunControl
 from digitlab.learn.training import can_continue, continue_training, train
 
 
@@ -20,20 +21,22 @@ def wait_until(condition, timeout=60.0):
 
 
 def last_step(run: TrainingRun) -> int:
+    """Batches done by the run's latest event; 0 before its first."""
     run.drain_events()
-    return run.batch_events[-1]["step"]
+    return run.batch_events[-1]["step"] if run.batch_events else 0
 
 
 def test_pause_step_and_resume_a_background_run(small_mnist):
     config = TrainConfig(hidden_units=(16,), epochs=3, batch_size=50, train_size=1000, validation_split=0.0)
     run = TrainingRun(config, small_mnist, train=train)
-    run.control.pause()  # paused before it starts: it stops after its first batch
+    run.control.pause()  # paused before it starts: it waits before its first batch
     run.start()
     wait_until(lambda: run.paused)
-    assert last_step(run) == 1
-    weights = [w.copy() for w in run.control.model.get_weights()]
     time.sleep(0.2)
-    assert last_step(run) == 1 and run.state == "running"
+    assert run.drain_events() == [] and run.state == "running"
+    run.control.step_batch()
+    wait_until(lambda: run.paused and last_step(run) == 1)
+    weights = [w.copy() for w in run.control.model.get_weights()]
     for expected in (2, 3):
         run.control.step_batch()
         wait_until(lambda e=expected: run.paused and last_step(run) == e)
@@ -43,7 +46,8 @@ def test_pause_step_and_resume_a_background_run(small_mnist):
     assert last_step(run) == 20 and run.epoch_events[-1]["epoch"] == 1
     run.control.resume()
     run.join(60)
-    assert run.state == "finished" and last_step(run) == 60
+    assert run.state == "finished", run.error
+    assert last_step(run) == 60
     assert run.result.epochs_done == 3
 
 
@@ -83,10 +87,40 @@ def test_continue_goes_on_from_where_the_run_ended(small_mnist):
     assert len(more.history["val_accuracy"]) == 4
     assert [e["epoch"] for e in more_events if e["kind"] == "epoch"] == [3, 4]
     batches = [e for e in more_events if e["kind"] == "batch"]
-    assert batches[0]["step"] == 19 and batches[-1]["step"] == 36  # 9 batches an epoch, counted on
+    assert batches[0]["step"] > 18 and batches[-1]["step"] == 36  # 9 batches an epoch, counted on
     assert batches[0]["epochs"] == 4
     assert more.classifier.model.optimizer.iterations.numpy() == 36
     assert more.seconds > first.seconds
+
+
+def test_a_run_stopped_mid_epoch_goes_on_from_that_very_batch_and_keeps_its_schedule(small_mnist):
+    config = TrainConfig(
+        hidden_units=(16,),
+        epochs=10,
+        batch_size=20,
+        train_size=1000,
+        validation_split=0.1,
+        lr_schedule="cosine",
+    )
+    control, events = RunControl(), []
+
+    def emit(event):
+        events.append(event)
+        if event["kind"] == "batch" and event["step"] > 50:  # in epoch 2 (45 batches an epoch)
+            control.stop()
+
+    first = train(config, small_mnist, emit=emit, control=control)
+    stopped_at = events[-1]["step"]
+    assert first.epochs_done == 1 and 50 < stopped_at < 90
+    assert [e["epoch"] for e in events if e["kind"] == "epoch"] == [1]  # no point for the epoch it left
+    more_events = []
+    more = continue_training(first.classifier, 1, small_mnist, emit=more_events.append)
+    assert more.epochs_done == 2 and more.classifier.config.epochs == 2
+    assert more.classifier.model.optimizer.iterations.numpy() == 90  # the rest of epoch 2, no more
+    assert [e["epoch"] for e in more_events if e["kind"] == "epoch"] == [2]
+    # The rate goes on along the 10 planned epochs' cosine, not to the end of a 2-epoch one.
+    rate = float(more.classifier.model.optimizer.learning_rate.numpy())
+    assert rate == pytest.approx(rate_at(config, 90, 450), rel=1e-4) and rate > 0.5 * config.learning_rate
 
 
 def test_an_ensemble_cannot_continue(small_mnist):
@@ -104,8 +138,8 @@ class ReadRate(keras.callbacks.Callback):
         super().__init__()
         self.rates = []
 
-    def on_train_batch_end(self, batch, logs=None):
-        if batch == 0:
+    def on_train_batch_begin(self, batch, logs=None):
+        if int(self.model.optimizer.iterations.numpy()) % 10 == 0:  # an epoch's first batch (10 a epoch)
             self.rates.append(float(self.model.optimizer.learning_rate.numpy()))
 
 
@@ -138,8 +172,11 @@ def test_the_optimizer_follows_the_schedule_formula(small_mnist, schedule):
             0.01 * (0.01 + 0.99 * (1 + math.cos(math.pi * e * steps / total)) / 2) for e in range(epochs)
         ]
     np.testing.assert_allclose(reader.rates, expected, rtol=1e-5)
-    drawn = [e["learning_rate"] for e in events if e["kind"] == "batch" and e["batch"] == 1]
-    np.testing.assert_allclose(drawn, expected, rtol=1e-5)  # the live chart draws the same rates
+    # The live chart draws the optimizer's rate after each event's batch: the formula's at that step.
+    drawn = [(e["step"], e["learning_rate"]) for e in events if e["kind"] == "batch"]
+    np.testing.assert_allclose(
+        [r for _, r in drawn], [rate_at(config, s, total) for s, _ in drawn], rtol=1e-5
+    )
     assert rate_at(config, 0, total) == pytest.approx(0.01)
 
 

@@ -25,7 +25,12 @@ def test_a_short_run_learns_and_reports(small_mnist):
     assert result.evaluation.accuracy > 0.75
     assert len(result.history["loss"]) == 2
     steps_per_epoch = int(np.ceil(1800 / 64))
-    assert len([e for e in events if e["kind"] == "batch"]) == 2 * steps_per_epoch
+    batch_events = [e for e in events if e["kind"] == "batch"]
+    steps = [e["step"] for e in batch_events]
+    # One event per execution of batches, each epoch's last batch always among them.
+    assert steps == sorted(set(steps)) and steps[-1] == 2 * steps_per_epoch
+    assert {steps_per_epoch, 2 * steps_per_epoch} <= set(steps)
+    assert all(e["batch"] == e["step"] - (e["epoch"] - 1) * steps_per_epoch for e in batch_events)
     assert result.classifier.metadata["metrics"]["test_accuracy"] == pytest.approx(result.evaluation.accuracy)
 
 

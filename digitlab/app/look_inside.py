@@ -135,4 +135,4 @@ def why_it_read(answer: reading.Reading) -> None:
         )
         st.plotly_chart(figure, theme=None, key="draw_neighbours")
         if answer.digit != meant and (alike.labels == answer.digit).any():
-            st.caption(f"Framed in red: training images of {answer.digit}, what it read.")
+            st.caption(f"Framed in orange: training images of {answer.digit}, what it read.")

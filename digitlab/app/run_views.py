@@ -187,7 +187,7 @@ def results(run: TrainingRun, dataset: data.Dataset) -> None:
         )
     st.subheader("What it reads on some test images")
     st.caption(
-        "Above each image, the digit it read. Its mistakes are framed in red: read, then the true digit."
+        "Above each image, the digit it read. Its mistakes are framed in orange: read, then the true digit."
     )
     picks = pick_examples(evaluation.labels, evaluation.predictions, count=20, max_wrong=6)
     read, truth = evaluation.predictions[picks], evaluation.labels[picks]

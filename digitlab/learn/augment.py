@@ -199,23 +199,69 @@ def _digit_labels(tf, targets):
     return tf.cast(targets, tf.int32)
 
 
-def make_dataset(
-    images: np.ndarray, targets: np.ndarray, batch_size: int, seed: int, *, train: bool, augment: bool
-):
-    """A batched tf.data pipeline of float pixels; shuffled and optionally augmented when `train`."""
+class EpochBatches:
+    """The training batches of any epoch, from any batch on: a run can stop mid-epoch and go on exactly.
+
+    Epoch `e` sees the images in the order of a permutation seeded by (seed, e), and its batch `j` is
+    augmented with seeds (seed, e * steps_per_epoch + j): the same every time it is asked for, so a run
+    that pauses, steps and resumes learns from what one run straight through would have learnt from.
+    The images stay uint8 in memory; each batch is gathered and cast to float inside tf.data.
+    """
+
+    def __init__(self, images: np.ndarray, targets: np.ndarray, batch_size: int, seed: int, augment: bool):
+        import tensorflow as tf
+
+        self.images, self.targets = tf.constant(images), tf.constant(targets)
+        self.count, self.batch_size = len(images), batch_size
+        self.seed, self.augment = seed, augment
+        self.steps_per_epoch = -(-self.count // batch_size)
+
+    def epoch(self, epoch: int, skip: int = 0):
+        """Batches `skip`, `skip` + 1, … of epoch `epoch` (0-based), as a finite tf.data pipeline."""
+        import tensorflow as tf
+
+        return self._pipeline(tf.data.Dataset.from_tensors(tf.constant(epoch, tf.int64)), skip)
+
+    def epochs(self, first: int):
+        """One pipeline for every epoch from `first` on, for one `model.fit` call of many epochs.
+
+        Keras reads a dataset afresh each epoch; which epoch it then gets is `self.current`, which
+        `LiveProgress` sets as each epoch begins (Keras calls it before it starts reading).
+        """
+        import tensorflow as tf
+
+        self.current = tf.Variable(first, dtype=tf.int64, trainable=False)
+        which = tf.data.Dataset.from_tensors(0).map(lambda _: self.current.read_value())
+        return self._pipeline(which, 0).apply(tf.data.experimental.assert_cardinality(self.steps_per_epoch))
+
+    def _pipeline(self, which_epoch, skip: int):
+        import tensorflow as tf
+
+        def one_epoch(epoch):
+            order = tf.random.experimental.stateless_shuffle(
+                tf.range(self.count), seed=tf.stack([tf.constant(self.seed, tf.int64), epoch])
+            )
+            first = epoch * self.steps_per_epoch + skip
+            batches = tf.data.Dataset.from_tensor_slices(order).batch(self.batch_size).skip(skip)
+            return tf.data.Dataset.zip((batches, tf.data.Dataset.range(first, first + self.steps_per_epoch)))
+
+        def gather(indices, number):
+            images = tf.cast(tf.gather(self.images, indices), tf.float32)
+            targets = tf.gather(self.targets, indices)
+            if self.augment:
+                images = augment_batch(images, number, self.seed, labels=_digit_labels(tf, targets))
+            return images, targets
+
+        ds = which_epoch.flat_map(one_epoch)
+        return ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
+            tf.data.AUTOTUNE
+        )
+
+
+def make_dataset(images: np.ndarray, targets: np.ndarray, batch_size: int):
+    """Batches of float pixels in order, as validation and evaluation read them (training: `EpochBatches`)."""
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((images, targets))
-    if train:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
+    ds = tf.data.Dataset.from_tensor_slices((images, targets)).batch(batch_size)
     ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE)
-    if train and augment:
-        # The batch counter keeps augmentations different across batches and epochs.
-        counter = tf.data.Dataset.counter()
-        ds = tf.data.Dataset.zip((ds, counter)).map(
-            lambda xy, i: (augment_batch(xy[0], i, seed, labels=_digit_labels(tf, xy[1])), xy[1]),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
-        )
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -14,7 +14,7 @@ import numpy as np
 
 from digitlab.classroom.handwriting import FINE_TUNED, HandwritingSet
 from digitlab.learn.classifier import copy_classifier
-from digitlab.learn.fit import batches, fit, score
+from digitlab.learn.fit import fit, score, steps_per_execution_for, training_batches
 from digitlab.learn.model import compile_model
 
 
@@ -72,11 +72,14 @@ def fine_tune(
     model.set_weights(classifier.model.get_weights())
     compile_model(model, classifier.config.replace(optimizer="adam", learning_rate=config.learning_rate))
     images, labels = mix(drawings, dataset.x_train, dataset.y_train, config)
-    mixed = batches(
-        images, labels, classifier.config, config.batch_size, config.seed, train=True, augment=config.augment
+    mixed = training_batches(
+        images, labels, classifier.config, config.batch_size, config.seed, config.augment
+    )
+    pace = steps_per_execution_for(
+        classifier.config.replace(batch_size=config.batch_size, augment=config.augment)
     )
     history, _ = fit(
-        model, mixed, epochs=config.epochs, batch_size=config.batch_size, emit=emit, stop_event=stop_event
+        model, mixed, epochs=config.epochs, emit=emit, stop_event=stop_event, steps_per_execution=pace
     )
     tuned = copy_classifier(classifier, model)
     evaluation, metrics = score(tuned, dataset, evaluate_test)

@@ -1,4 +1,4 @@
-"""The one fit path: batches through `model.fit` with the live callbacks, then the scores of the result.
+"""The one fit path: `EpochBatches` through `model.fit` with the live callbacks, then the result's scores.
 
 Training a new network (`learn.training`) and fine-tuning one on a pupil's drawings
 (`learn.fine_tuning`) both go through `fit` and `score`, so they report the same progress events,
@@ -14,9 +14,15 @@ import numpy as np
 
 from digitlab.config import TrainConfig
 from digitlab.control import RunControl
+from digitlab.estimate import seconds_per_batch
 from digitlab.evaluation import drawings_summary, evaluate, evaluate_drawings
-from digitlab.learn.augment import make_dataset
-from digitlab.learn.callbacks import LiveProgress, WaitForPredictions
+from digitlab.learn.augment import EpochBatches, make_dataset
+from digitlab.learn.callbacks import (
+    MAX_STEPS_PER_EXECUTION,
+    TARGET_EXECUTION_S,
+    LiveProgress,
+    WaitForPredictions,
+)
 from digitlab.learn.model import targets_are_onehot
 
 
@@ -27,31 +33,50 @@ def encode_targets(labels: np.ndarray, config: TrainConfig) -> np.ndarray:
     return labels.astype(np.int32)
 
 
-def batches(images, labels, config: TrainConfig, batch_size: int, seed: int, *, train: bool, augment: bool):
-    """A tf.data pipeline of `images` with their labels encoded for `config`."""
-    return make_dataset(
-        images, encode_targets(labels, config), batch_size, seed, train=train, augment=augment
-    )
+def batches(images, labels, config: TrainConfig, batch_size: int):
+    """A tf.data pipeline of `images` in order, with their labels encoded for `config` (validation)."""
+    return make_dataset(images, encode_targets(labels, config), batch_size)
+
+
+def training_batches(images, labels, config: TrainConfig, batch_size: int, seed: int, augment: bool):
+    """The training images, their labels encoded for `config`, as restartable epochs of batches."""
+    return EpochBatches(images, encode_targets(labels, config), batch_size, seed, augment)
 
 
 @dataclass(frozen=True)
 class Start:
     """Where a fit begins: a new run at zero, a continued one where it ended."""
 
-    epoch: int = 0  # epochs already done
-    step: int = 0  # batches already done
+    epoch: int = 0  # the epoch it is in, 0-based: epochs already done
+    batch: int = 0  # batches of that epoch already done
+    step: int = 0  # batches already done in all
     elapsed: float = 0.0  # seconds of training already done
 
 
 FROM_ZERO = Start()
 
 
+def steps_per_execution_for(config: TrainConfig) -> int:
+    """Batches per execution going straight on: as many as take about `TARGET_EXECUTION_S`, as forecast."""
+    forecast = seconds_per_batch(config)
+    return max(1, min(MAX_STEPS_PER_EXECUTION, round(TARGET_EXECUTION_S / forecast)))
+
+
+def _use_steps_per_execution(model, steps: int, functions: dict) -> None:
+    """Run `steps` batches per execution, keeping each count's traced train function for the next switch."""
+    current = model.steps_per_execution
+    if current == steps:
+        return
+    functions[current] = model.train_function
+    model.steps_per_execution = steps
+    model.train_function = functions.get(steps)  # None: model.fit traces it, once
+
+
 def fit(
     model,
-    train_batches,
+    data: EpochBatches,
     *,
     epochs: int,
-    batch_size: int,
     emit,
     stop_event: threading.Event | None = None,
     control: RunControl | None = None,
@@ -59,28 +84,61 @@ def fit(
     predictions_first: bool = False,
     extra_callbacks=(),
     start: Start = FROM_ZERO,
+    steps_per_execution: int = 1,
 ) -> tuple[dict, LiveProgress]:
-    """Fit a compiled `model` up to epoch `epochs`, from `start`; returns its new epochs' history as
-    plain floats and the progress callback. `control` (pause, step, stop) overrides `stop_event`."""
+    """Fit a compiled `model` on `data` up to epoch `epochs`, from `start`.
+
+    It runs as segments, one `model.fit` call each: all the epochs left while it goes straight on at
+    `steps_per_execution` batches per execution (the forecast; `LiveProgress` re-sizes it once
+    measured), the rest of an epoch after a pause or a change of pace, one batch per execution while
+    paused or stepping. Returns the whole epochs' history as plain floats and the progress callback.
+    `control` (pause, step, stop) overrides `stop_event`.
+    """
+    if control is None:
+        control = RunControl()
+        if stop_event is not None:
+            control.stop_event = stop_event
     progress = LiveProgress(
         emit,
-        stop_event,
-        batch_size=batch_size,
-        control=control,
+        control,
+        data,
+        epochs=epochs,
+        validation=validation,
         first_step=start.step,
         elapsed_before=start.elapsed,
+        steps_per_execution=steps_per_execution,
     )
-    waits = [WaitForPredictions()] if predictions_first else []
-    history = model.fit(
-        train_batches,
-        validation_data=validation,
-        epochs=epochs,
-        initial_epoch=start.epoch,
-        shuffle=False,  # the tf.data pipeline already shuffles, by the seed
-        verbose=0,
-        callbacks=[*waits, *extra_callbacks, progress],
-    ).history
-    return {key: [float(v) for v in values] for key, values in history.items()}, progress
+    callbacks = [*([WaitForPredictions()] if predictions_first else []), progress, *extra_callbacks]
+    functions = {}
+    epoch, batch = start.epoch, start.batch
+    try:
+        while epoch < epochs and not progress.diverged:
+            progress.wait_at_boundary()
+            if control.stop_event.is_set():
+                break
+            steps = 1 if control.paused else progress.fast
+            _use_steps_per_execution(model, steps, functions)
+            progress.begin_segment(epoch, batch, steps)
+            if batch or steps == 1:  # the rest of one epoch
+                pipeline, last = data.epoch(epoch, batch), epoch + 1
+            else:  # every epoch left, in one call
+                pipeline, last = data.epochs(epoch), epochs
+            model.fit(
+                pipeline,
+                epochs=last,
+                initial_epoch=epoch,
+                shuffle=False,  # EpochBatches orders each epoch itself, by the seed
+                verbose=0,
+                callbacks=callbacks,
+            )
+            epoch, batch = progress.epoch, progress.batch
+            if batch >= data.steps_per_epoch:
+                epoch, batch = epoch + 1, 0
+            if control.stop_event.is_set():
+                break
+    finally:
+        _use_steps_per_execution(model, 1, functions)  # as compiled: one batch per call elsewhere
+    return progress.history, progress
 
 
 def score(classifier, dataset, evaluate_test: bool = True, evaluate_pen: bool = True):

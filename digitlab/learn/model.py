@@ -12,9 +12,11 @@ shown its "Loading the network" spinner; the import itself happens in `app.resou
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from digitlab.config import CNN_KERNEL, TrainConfig, cnn_filters
+from digitlab.config import CNN_KERNEL, COSINE_FLOOR, STEP_AT, STEP_DROP, TrainConfig, cnn_filters
 
 HEAD_ACTIVATIONS = {"softmax": "softmax", "sigmoid": "sigmoid", "linear": None}
 
@@ -103,11 +105,52 @@ def targets_are_onehot(config: TrainConfig) -> bool:
     return config.labels == "onehot" or config.head == "sigmoid"
 
 
-def make_optimizer(config: TrainConfig):
-    """The config's optimizer at its starting rate; `callbacks.FollowSchedule` moves the rate as it runs."""
+@functools.cache
+def _schedule_class():
     import keras
 
-    rate = config.learning_rate
+    @keras.saving.register_keras_serializable(package="digitlab")
+    class RunSchedule(keras.optimizers.schedules.LearningRateSchedule):
+        """`config.rate_at` inside the graph, batch by batch, whatever the batches per execution."""
+
+        def __init__(self, kind: str, base: float, total_steps: int):
+            self.kind, self.base, self.total_steps = kind, float(base), max(int(total_steps), 1)
+
+        def __call__(self, step):
+            ops = keras.ops
+            done = ops.clip(ops.cast(step, "float32") / float(self.total_steps), 0.0, 1.0)
+            if self.kind == "cosine":
+                return self.base * (COSINE_FLOOR + (1 - COSINE_FLOOR) * 0.5 * (1 + ops.cos(np.pi * done)))
+            if self.kind == "step":
+                drops = sum(ops.cast(done >= at, "float32") for at in STEP_AT)
+                return self.base * ops.power(STEP_DROP, drops)
+            return ops.convert_to_tensor(self.base, "float32")
+
+        def get_config(self):
+            return {"kind": self.kind, "base": self.base, "total_steps": self.total_steps}
+
+    return RunSchedule
+
+
+def learning_rate(config: TrainConfig, total_steps: int):
+    """The config's learning rate: a number, or its schedule over a run of `total_steps` batches."""
+    if config.lr_schedule == "constant" or total_steps <= 0:
+        return config.learning_rate
+    return _schedule_class()(config.lr_schedule, config.learning_rate, total_steps)
+
+
+def lay_schedule_over(model, config: TrainConfig, total_steps: int) -> None:
+    """A run that trains on: its schedule now spans `total_steps` batches in all (a constant rate stays)."""
+    if config.lr_schedule != "constant":
+        model.optimizer.learning_rate = learning_rate(config, total_steps)
+        model.train_function = None  # traced with the old schedule: model.fit traces it again
+
+
+def make_optimizer(config: TrainConfig, total_steps: int = 0):
+    """The config's optimizer; with a schedule over `total_steps` batches when it has one."""
+    import keras
+
+    rate = learning_rate(config, total_steps)
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(learning_rate=rate, momentum=config.momentum)
     if config.optimizer == "rmsprop":
@@ -126,7 +169,7 @@ def make_loss(config: TrainConfig):
     return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
 
 
-def compile_model(model, config: TrainConfig) -> None:
+def compile_model(model, config: TrainConfig, total_steps: int = 0) -> None:
     import keras
 
     # Named "accuracy" whatever the head, so the logs read the same for every run.
@@ -134,7 +177,7 @@ def compile_model(model, config: TrainConfig) -> None:
         accuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
     else:
         accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-    model.compile(optimizer=make_optimizer(config), loss=make_loss(config), metrics=[accuracy])
+    model.compile(optimizer=make_optimizer(config, total_steps), loss=make_loss(config), metrics=[accuracy])
 
 
 def outputs_to_probabilities(outputs: np.ndarray, head: str) -> np.ndarray:

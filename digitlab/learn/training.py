@@ -17,10 +17,23 @@ import numpy as np
 from digitlab.config import MAX_TRAIN_SIZE, ConfigError, TrainConfig
 from digitlab.control import RunControl
 from digitlab.data import Dataset
-from digitlab.learn.callbacks import FollowSchedule
 from digitlab.learn.classifier import Classifier, build_metadata
-from digitlab.learn.fit import FROM_ZERO, Start, batches, fit, score
-from digitlab.learn.model import average_members, build_model, compile_model, normalization_params
+from digitlab.learn.fit import (
+    FROM_ZERO,
+    Start,
+    batches,
+    fit,
+    score,
+    steps_per_execution_for,
+    training_batches,
+)
+from digitlab.learn.model import (
+    average_members,
+    build_model,
+    compile_model,
+    lay_schedule_over,
+    normalization_params,
+)
 from digitlab.pen import training_images
 
 
@@ -65,47 +78,41 @@ def fit_member(
     predictions_first: bool,
     model=None,
     start: Start = FROM_ZERO,
+    schedule_epochs: int | None = None,
 ):
     """One network built from `config` (or `model`, trained on from `start`) and fitted up to epoch
-    `config.epochs`; returns the model, its new epochs' history, its normalisation and what it saw."""
+    `config.epochs`, its learning-rate schedule laid over `schedule_epochs` (default: those);
+    returns the model, its new epochs' history, its normalisation and what it saw."""
     x_train, y_train, x_val, y_val = split_data(config, dataset)
+    # Each epoch's order and warps follow from the seed and the epoch: a continued run goes on from them.
+    data = training_batches(x_train, y_train, config, config.batch_size, config.seed, config.augment)
+    total_steps = (schedule_epochs or config.epochs) * data.steps_per_epoch
     if model is None:
         norm = normalization_params(x_train, config.normalization)
         model = build_model(config, norm)
-        compile_model(model, config)
+        compile_model(model, config, total_steps)
     else:
         norm = None
-    steps_per_epoch = -(-len(x_train) // config.batch_size)
-    schedule = FollowSchedule(config, config.epochs * steps_per_epoch, first_step=start.step)
-    # A continued run sees its images in a new order, with new warps: its seed moves on by the epochs done.
-    train_batches = batches(
-        x_train,
-        y_train,
-        config,
-        config.batch_size,
-        config.seed + start.epoch,
-        train=True,
-        augment=config.augment,
-    )
+        lay_schedule_over(model, config, total_steps)
     validation = None
     if len(x_val):
-        validation = batches(x_val, y_val, config, 1024, config.seed, train=False, augment=False)
+        validation = batches(x_val, y_val, config, 1024)
     history, progress = fit(
         model,
-        train_batches,
+        data,
         epochs=config.epochs,
-        batch_size=config.batch_size,
         emit=emit,
         control=control,
         validation=validation,
         predictions_first=predictions_first,
-        extra_callbacks=[schedule, *extra_callbacks],
+        extra_callbacks=extra_callbacks,
         start=start,
+        steps_per_execution=steps_per_execution_for(config),
     )
     return model, history, norm, (len(x_train), len(x_val)), progress
 
 
-def _member_metadata(config, norm, dataset, counts, history, seconds, control, diverged) -> dict:
+def _member_metadata(config, norm, dataset, counts, history, seconds, control, progress) -> dict:
     n_train, n_val = counts
     return build_metadata(
         config,
@@ -122,7 +129,9 @@ def _member_metadata(config, norm, dataset, counts, history, seconds, control, d
             "seconds": round(seconds, 2),
             "stopped": bool(control.stop_event.is_set()),
             "paused_too_long": control.timed_out,
-            "diverged": diverged,
+            "diverged": progress.diverged,
+            # where it ended: epoch (0-based) and batches of it done, so Train on goes on from there
+            "position": {"epoch": progress.epoch, "batch": progress.batch, "step": progress.step},
         },
     )
 
@@ -166,7 +175,7 @@ def train(
         )
         diverged = progress.diverged
         seconds = time.perf_counter() - member_started - progress.paused_for
-        metadata = _member_metadata(member_config, norm, dataset, counts, history, seconds, control, diverged)
+        metadata = _member_metadata(member_config, norm, dataset, counts, history, seconds, control, progress)
         members.append(Classifier(model=model, config=member_config, metadata=metadata))
     classifier = members[0] if len(members) == 1 else _average(members)
     return _result(classifier, dataset, started, evaluate_test, evaluate_pen)
@@ -223,9 +232,11 @@ def continue_training(
 ) -> TrainResult:
     """`previous` (a finished run's Classifier) trained `more_epochs` more, with the same settings.
 
-    Its weights and its optimizer's state go on; epochs and batches count on from where it ended, and
-    the history grows. The learning-rate schedule is laid over the longer run, so a cosine schedule
-    climbs back part of the way and decays again (a warm restart). `previous` itself is left as it was
+    Its weights and its optimizer's state go on; it goes on from the very batch it ended at (a run
+    stopped mid-epoch finishes that epoch first), the counts go on, and the history grows. A run
+    stopped before its planned epochs keeps its schedule; one that trains past them lays the schedule
+    over the longer run, so a cosine schedule climbs back part of the way and decays again (a warm
+    restart). `previous` itself is left as it was
     only in its metadata: the network is the same object, trained on.
     """
     if (reason := can_continue(previous)) is not None:
@@ -233,17 +244,33 @@ def continue_training(
     started = time.perf_counter()
     control = _control(control, stop_event)
     old = previous.metadata
-    done = len(old.get("history", {}).get("loss", []))
+    done = len(old.get("history", {}).get("loss", []))  # whole epochs; a stopped run may be inside the next
     config = previous.config.replace(epochs=min(done + more_epochs, 200))
     seconds_before = float(old.get("training", {}).get("seconds", 0.0))
-    start = Start(epoch=done, step=int(previous.model.optimizer.iterations.numpy()), elapsed=seconds_before)
+    where = old.get("training", {}).get("position", {})
+    start = Start(
+        epoch=done,
+        batch=int(where.get("batch", 0)) if where.get("epoch") == done else 0,
+        step=int(previous.model.optimizer.iterations.numpy()),
+        elapsed=seconds_before,
+    )
     model, history, _, counts, progress = fit_member(
-        config, dataset, emit, control, extra_callbacks, predictions_first, model=previous.model, start=start
+        config,
+        dataset,
+        emit,
+        control,
+        extra_callbacks,
+        predictions_first,
+        model=previous.model,
+        start=start,
+        # A run stopped early keeps the schedule it was planned with; one that went further lays it
+        # over its new length.
+        schedule_epochs=max(previous.config.epochs, config.epochs),
     )
     merged = {key: [*old.get("history", {}).get(key, []), *history.get(key, [])] for key in history}
     seconds = seconds_before + time.perf_counter() - started - progress.paused_for
     metadata = _member_metadata(
-        config, old["normalization"], dataset, counts, merged, seconds, control, progress.diverged
+        config, old["normalization"], dataset, counts, merged, seconds, control, progress
     )
     classifier = Classifier(model=model, config=config, metadata=metadata)
     return _result(classifier, dataset, started, evaluate_test, evaluate_pen)
