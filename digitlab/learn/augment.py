@@ -220,7 +220,9 @@ class EpochBatches:
         """Batches `skip`, `skip` + 1, … of epoch `epoch` (0-based), as a finite tf.data pipeline."""
         import tensorflow as tf
 
-        return self._pipeline(tf.data.Dataset.from_tensors(tf.constant(epoch, tf.int64)), skip)
+        which = tf.data.Dataset.from_tensors(tf.constant(epoch, tf.int64))
+        cardinality = tf.data.experimental.assert_cardinality(self.steps_per_epoch - skip)
+        return self._pipeline(which, skip).apply(cardinality)
 
     def epochs(self, first: int):
         """One pipeline for every epoch from `first` on, for one `model.fit` call of many epochs.

@@ -34,11 +34,18 @@ GUESSING_LOSS = math.log(10)
 # one batch event per execution gives the curves about 20 points a second.
 TARGET_EXECUTION_S = 0.05
 MAX_STEPS_PER_EXECUTION = 32
+MIN_EVENTS_PER_EPOCH = 20  # and never so many batches that an epoch draws fewer points: its shape stays
 TIMED_EXECUTIONS = 5
 
 
 def _finite(value) -> bool:
     return value is not None and math.isfinite(value)
+
+
+def pace(seconds_per_batch: float, steps_per_epoch: int) -> int:
+    """Batches per execution: about TARGET_EXECUTION_S of them, at least MIN_EVENTS_PER_EPOCH an epoch."""
+    wanted = round(TARGET_EXECUTION_S / max(seconds_per_batch, 1e-6))
+    return max(1, min(MAX_STEPS_PER_EXECUTION, steps_per_epoch // MIN_EVENTS_PER_EPOCH, wanted))
 
 
 class LiveProgress(keras.callbacks.Callback):
@@ -155,7 +162,7 @@ class LiveProgress(keras.callbacks.Callback):
             return
         self.resized = True
         typical = sorted(self.timed[1:])[TIMED_EXECUTIONS // 2] / self.spe
-        wanted = max(1, min(MAX_STEPS_PER_EXECUTION, round(TARGET_EXECUTION_S / max(typical, 1e-6))))
+        wanted = pace(typical, self.steps)
         if not self.spe / 2 <= wanted <= self.spe * 2:  # far off the forecast: another pace, traced once
             self.fast = wanted
             self.model.stop_training = True

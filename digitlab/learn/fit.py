@@ -17,12 +17,7 @@ from digitlab.control import RunControl
 from digitlab.estimate import seconds_per_batch
 from digitlab.evaluation import drawings_summary, evaluate, evaluate_drawings
 from digitlab.learn.augment import EpochBatches, make_dataset
-from digitlab.learn.callbacks import (
-    MAX_STEPS_PER_EXECUTION,
-    TARGET_EXECUTION_S,
-    LiveProgress,
-    WaitForPredictions,
-)
+from digitlab.learn.callbacks import LiveProgress, WaitForPredictions, pace
 from digitlab.learn.model import targets_are_onehot
 
 
@@ -56,10 +51,9 @@ class Start:
 FROM_ZERO = Start()
 
 
-def steps_per_execution_for(config: TrainConfig) -> int:
-    """Batches per execution going straight on: as many as take about `TARGET_EXECUTION_S`, as forecast."""
-    forecast = seconds_per_batch(config)
-    return max(1, min(MAX_STEPS_PER_EXECUTION, round(TARGET_EXECUTION_S / forecast)))
+def steps_per_execution_for(config: TrainConfig, steps_per_epoch: int) -> int:
+    """Batches per execution going straight on, as forecast (`callbacks.pace`)."""
+    return pace(seconds_per_batch(config), steps_per_epoch)
 
 
 def _use_steps_per_execution(model, steps: int, functions: dict) -> None:

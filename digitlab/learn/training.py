@@ -107,7 +107,7 @@ def fit_member(
         predictions_first=predictions_first,
         extra_callbacks=extra_callbacks,
         start=start,
-        steps_per_execution=steps_per_execution_for(config),
+        steps_per_execution=steps_per_execution_for(config, data.steps_per_epoch),
     )
     return model, history, norm, (len(x_train), len(x_val)), progress
 
