@@ -188,7 +188,7 @@ def training_curves(
                 "rangemode": "tozero",
                 "showgrid": False,
                 "title": "Learning rate",
-                "exponentformat": "e",
+                "tickformat": ".1~e",  # 1e-3, 5e-4: short enough for a phone
             },
         )
     if not fig.data:

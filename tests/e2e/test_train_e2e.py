@@ -275,3 +275,24 @@ def test_pause_step_try_it_then_train_on(train_page, base_url, console_errors):
     save_screenshot(page, "train-continued")
     assert_no_exception(page)
     assert console_errors == []
+
+
+def test_a_scheduled_learning_rate_is_drawn_on_the_loss_chart(train_page, base_url, console_errors):
+    page = train_page
+    goto(page, base_url, "/train?train_lr_schedule=step&train_weight_decay=0.0001&train_epochs=3")
+    expect(page.get_by_text("Weight decay (L2)")).to_be_visible()
+    page.locator(START).click()
+    expect(page.locator(PROGRESS)).to_contain_text("Done: 3 epochs", timeout=RUN_MS)
+    page.wait_for_selector(".st-key-train_loss_curve .js-plotly-plot")
+    rates = page.evaluate(
+        """() => {
+             const gd = document.querySelector('.st-key-train_loss_curve .js-plotly-plot');
+             const trace = gd._fullData.find(t => t.name.startsWith('Learning rate'));
+             return trace ? Array.from(trace.y) : null;
+           }"""
+    )
+    # Step decay over 3 epochs: 0.001, then a tenth from half-way, a hundredth from three quarters.
+    assert rates and abs(max(rates) - 1e-3) < 1e-9 and abs(min(rates) - 1e-5) < 1e-9
+    save_screenshot(page, "train-schedule")
+    assert_no_exception(page)
+    assert console_errors == []

@@ -1,0 +1,78 @@
+"""Where a training run's time goes, part by part: what `bench/training_overhead.py` adds up.
+
+MLP 784-128-64-10 on all 60,000 images, batch `--batch-size`, each figure the median of `--repeats`:
+  pipeline     reading one epoch of `EpochBatches` alone (gather, cast), no training
+  fit call     one `model.fit` call over a single batch: what each segment of a run pays to start
+  per batch    one epoch through `model.fit` at 1 and at 16 batches per execution, per batch
+  the app      one epoch of the app's own `fit` (pace, events, control), per batch
+
+    python bench/training_profile.py [--batch-size 128] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from _common import machine
+
+from digitlab.config import TrainConfig
+from digitlab.data import load_mnist
+from digitlab.learn.fit import fit, steps_per_execution_for, training_batches
+from digitlab.learn.model import build_model, compile_model, normalization_params
+
+
+def timed(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    dataset = load_mnist()
+    config = TrainConfig(hidden_units=(128, 64), batch_size=args.batch_size, validation_split=0.0)
+    norm = normalization_params(dataset.x_train, "unit")
+    data = training_batches(dataset.x_train, dataset.y_train, config, args.batch_size, 0, False)
+    steps = data.steps_per_epoch
+
+    def model(steps_per_execution: int = 1):
+        network = build_model(config, norm)
+        compile_model(network, config)
+        network.steps_per_execution = steps_per_execution
+        network.fit(data.epoch(0, steps - 2), verbose=0)  # traced: the figures below leave tracing out
+        return network
+
+    figures: dict[str, list[float]] = {}
+    for repeat in range(args.repeats):
+        figures.setdefault("pipeline, s per epoch", []).append(
+            timed(lambda: sum(1 for _ in data.epoch(repeat)))
+        )
+        network = model()
+        one_call = timed(lambda: network.fit(data.epoch(1, steps - 1), epochs=2, initial_epoch=1, verbose=0))
+        figures.setdefault("one model.fit call over one batch, s", []).append(one_call)
+        for per_execution in (1, 16):
+            network = model(per_execution)
+            seconds = timed(lambda n=network, r=repeat: n.fit(data.epoch(r), verbose=0))
+            figures.setdefault(f"model.fit, {per_execution} per execution, ms per batch", []).append(
+                1000 * seconds / steps
+            )
+        network = model()
+        pace = steps_per_execution_for(config, steps)
+        seconds = timed(
+            lambda n=network: fit(n, data, epochs=1, emit=lambda e: None, steps_per_execution=pace)
+        )
+        figures.setdefault(f"the app's fit (pace {pace}), ms per batch", []).append(1000 * seconds / steps)
+    print(f"machine: {machine()}; MLP 784-128-64-10, batch {args.batch_size}, {steps} batches an epoch")
+    for name, values in figures.items():
+        print(f"  {name:48s} {statistics.median(values):8.3f}  (of {', '.join(f'{v:.3f}' for v in values)})")
+
+
+if __name__ == "__main__":
+    main()
