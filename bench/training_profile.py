@@ -50,25 +50,27 @@ def main() -> None:
         return network
 
     figures: dict[str, list[float]] = {}
+
+    def note(name: str, value: float) -> None:
+        figures.setdefault(name, []).append(value)
+
     for repeat in range(args.repeats):
-        figures.setdefault("pipeline, s per epoch", []).append(
-            timed(lambda: sum(1 for _ in data.epoch(repeat)))
-        )
+        note("pipeline, s per epoch", timed(lambda r=repeat: sum(1 for _ in data.epoch(r))))
         network = model()
-        one_call = timed(lambda: network.fit(data.epoch(1, steps - 1), epochs=2, initial_epoch=1, verbose=0))
-        figures.setdefault("one model.fit call over one batch, s", []).append(one_call)
+        note(
+            "one model.fit call over one batch, s",
+            timed(lambda n=network: n.fit(data.epoch(1, steps - 1), epochs=2, initial_epoch=1, verbose=0)),
+        )
         for per_execution in (1, 16):
             network = model(per_execution)
             seconds = timed(lambda n=network, r=repeat: n.fit(data.epoch(r), verbose=0))
-            figures.setdefault(f"model.fit, {per_execution} per execution, ms per batch", []).append(
-                1000 * seconds / steps
-            )
+            note(f"model.fit, {per_execution} per execution, ms per batch", 1000 * seconds / steps)
         network = model()
         pace = steps_per_execution_for(config, steps)
         seconds = timed(
-            lambda n=network: fit(n, data, epochs=1, emit=lambda e: None, steps_per_execution=pace)
+            lambda n=network, p=pace: fit(n, data, epochs=1, emit=lambda e: None, steps_per_execution=p)
         )
-        figures.setdefault(f"the app's fit (pace {pace}), ms per batch", []).append(1000 * seconds / steps)
+        note(f"the app's fit (pace {pace}), ms per batch", 1000 * seconds / steps)
     print(f"machine: {machine()}; MLP 784-128-64-10, batch {args.batch_size}, {steps} batches an epoch")
     for name, values in figures.items():
         print(f"  {name:48s} {statistics.median(values):8.3f}  (of {', '.join(f'{v:.3f}' for v in values)})")
