@@ -117,3 +117,20 @@ def test_figures_hold_every_value_once():
     assert z.shape == (8, 16) and np.nansum(z) == pytest.approx(units.sum(), rel=1e-5)
     with pytest.raises(ValueError):
         inside_charts.filters_grid(np.zeros((784, 10)))
+
+
+def test_a_network_without_a_dense_output_is_refused_with_a_reason():
+    import keras
+    import pytest
+
+    from digitlab.config import TrainConfig
+    from digitlab.learn import inside
+    from digitlab.learn.classifier import Classifier
+
+    inputs = keras.Input((28, 28))
+    x = keras.layers.Reshape((28, 28, 1))(inputs)
+    x = keras.layers.Conv2D(10, 28)(x)  # a 28×28 convolution: ten scores, no Dense layer at all
+    outputs = keras.layers.Softmax()(keras.layers.Flatten()(x))
+    foreign = Classifier(keras.Model(inputs, outputs), TrainConfig(architecture="cnn"), {})
+    with pytest.raises(ValueError, match="Dense layer"):
+        inside.look_inside(foreign, np.zeros((28, 28), np.uint8))

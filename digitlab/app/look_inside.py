@@ -96,7 +96,11 @@ def look_inside(image: np.ndarray, digit: int) -> None:
     if choice == "weights":
         show_weights(classifier)
         return
-    view = inside.look_inside(classifier, image, target=digit)
+    try:
+        view = inside.look_inside(classifier, image, target=digit)
+    except ValueError as error:  # a foreign model file built otherwise than digitlab's networks
+        st.info(f"Look inside cannot show this model: {error}.")
+        return
     if choice == "layers":
         show_layers(view)
     else:
@@ -119,9 +123,13 @@ def why_it_read(answer: reading.Reading) -> None:
             key=MEANT,
         )
         classifier, image = state.active_classifier(), answer.steps.centred
-        with st.spinner("Finding the training images most alike (the first time takes a few seconds)…"):
-            alike = neighbours.nearest(classifier, image, NEIGHBOURS)
-            nearest_meant = neighbours.nearest(classifier, image, NEIGHBOURS, digit=meant)
+        try:
+            with st.spinner("Finding the training images most alike (the first time takes a few seconds)…"):
+                alike = neighbours.nearest(classifier, image, NEIGHBOURS)
+                nearest_meant = neighbours.nearest(classifier, image, NEIGHBOURS, digit=meant)
+        except ValueError as error:  # a foreign model file built otherwise than digitlab's networks
+            st.info(f"This cannot be shown for this model: {error}.")
+            return
         units = neighbours.sample_directions(classifier).shape[1]
         st.caption(
             "These are the training images that look most alike **to the network**, not to us. Inside, it "

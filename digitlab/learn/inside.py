@@ -73,7 +73,10 @@ def _build_graph(classifier):
 
     model = inspected(classifier.model)
     layers = hidden_layers(model)
-    output_layer = [layer for layer in model.layers if type(layer).__name__ == "Dense"][-1]
+    dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+    if not dense or not getattr(dense[-1], "use_bias", True):
+        raise ValueError("this network does not end in a Dense layer with biases, the only kind shown here")
+    output_layer = dense[-1]
     probe = keras.Model(
         model.inputs, [layer.output for layer in layers] + [output_layer.input, *model.outputs]
     )

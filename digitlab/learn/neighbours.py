@@ -85,7 +85,10 @@ def _embedding_graph(classifier):
     import tensorflow as tf
 
     network = inspected(classifier.model)
-    output_layer = [layer for layer in network.layers if type(layer).__name__ == "Dense"][-1]
+    dense = [layer for layer in network.layers if type(layer).__name__ == "Dense"]
+    if not dense:
+        raise ValueError("this network does not end in a Dense layer, the only kind compared here")
+    output_layer = dense[-1]
     # From raw pixels: the model's first layer normalises them (model.build_model), so the sample and the
     # drawing are normalised exactly as the classifier normalises what it reads.
     probe = keras.Model(network.inputs, output_layer.input)
