@@ -75,9 +75,8 @@ def fine_tune(
     mixed = training_batches(
         images, labels, classifier.config, config.batch_size, config.seed, config.augment
     )
-    pace = steps_per_execution_for(
-        classifier.config.replace(batch_size=config.batch_size, augment=config.augment)
-    )
+    tuning = classifier.config.replace(batch_size=config.batch_size, augment=config.augment)
+    pace = steps_per_execution_for(tuning, mixed.steps_per_epoch)
     history, _ = fit(
         model, mixed, epochs=config.epochs, emit=emit, stop_event=stop_event, steps_per_execution=pace
     )
