@@ -13,7 +13,7 @@ from digitlab.estimate import format_duration
 
 
 class BatchEvent(TypedDict):
-    """After a batch (at most `BATCH_EVENTS_PER_SECOND` a second, plus each epoch's last)."""
+    """After an execution of batches (about 50 ms of training: some 20 a second), and each epoch's last."""
 
     kind: Literal["batch"]
     step: int  # batches done in the whole run
