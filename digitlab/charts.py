@@ -20,6 +20,7 @@ RUN_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, VERMILLION, SKY)
 RUN_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
 FONT = {"size": 18, "color": INK}
 METRICS = ("loss", "accuracy")
+MAX_EPOCH_TICKS = 20  # Compare: one x tick per epoch up to this many epochs
 CELL_MARKER_PX = 46  # confusion cells: 10 per 520 px side is 52 px, minus a 6 px gutter
 TILE, TILE_SCALE = 28, 2.4  # image grid: MNIST side in pixels, screen pixels per image pixel
 # Accuracy ticks get more decimals as the tick step shrinks (a narrow range, or a zoom), so neighbouring
@@ -199,7 +200,10 @@ def training_curves(
 def compare_curves(runs: list[tuple[str, list[dict]]], metric: str) -> go.Figure:
     """One line per run: its validation `metric` per epoch, or its training values if it has no validation."""
     _check_metric(metric)
-    fig = go.Figure(layout=_curves_layout(metric, {"title": "Epoch", "dtick": 1}))
+    # One tick per epoch while they fit; a 60-epoch model from the shelf gets Plotly's own spacing.
+    longest = max((len(events) for _, events in runs), default=0)
+    xaxis = {"title": "Epoch", "dtick": 1 if longest <= MAX_EPOCH_TICKS else None}
+    fig = go.Figure(layout=_curves_layout(metric, xaxis))
     for i, (name, events) in enumerate(runs):
         has_val = any(event.get(f"val_{metric}") is not None for event in events)
         what = "validation" if has_val else "training"

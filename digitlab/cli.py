@@ -82,6 +82,13 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
         "--members", type=int, help=f"networks to train and average, 1-{c.MAX_MEMBERS} (an ensemble)"
     )
     parser.add_argument("--seed", type=int)
+    parser.add_argument(
+        "--optimizer-state",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep the optimizer's state in the .keras file, for Keras code that trains it on (digitlab "
+        "never reads it back); --no-optimizer-state saves the network alone, a third of the size with adam",
+    )
     parser.add_argument("--csv-train", help="train on an MNIST-format CSV instead of the bundled MNIST")
     parser.add_argument("--csv-test", help="the matching test CSV")
 

@@ -124,7 +124,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = train(config, dataset, emit=ProgressBar())
     if result.diverged:
         print("the loss became NaN or infinite; kept the last good weights", file=sys.stderr)
-    path = save_classifier(result.classifier, args.out, sidecar=True)  # the .json: a copy to read
+    # The .json: a copy to read.
+    path = save_classifier(result.classifier, args.out, sidecar=True, include_optimizer=args.optimizer_state)
     metrics = result.classifier.metadata["metrics"]
     print(
         f"MNIST test accuracy {metrics['test_accuracy']:.2%}   pen-drawn digits of unseen writers "

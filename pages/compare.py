@@ -2,7 +2,8 @@
 
 Every run trained in the session is kept (digitlab.classroom.history, the last ten, without their
 models): the table ranks them by test accuracy, the charts overlay their curves, and two confusion
-matrices sit side by side, so an MLP and a CNN can be told apart at a glance. The class board
+matrices sit side by side, so an MLP and a CNN can be told apart at a glance. Pretrained models from
+the shelf (app.shelf_picker) can join them, from what their files store. The class board
 (digitlab.classroom.board) is shared by everyone on the server; a nickname is shown only as plain text.
 """
 
@@ -13,6 +14,7 @@ import streamlit as st
 
 from digitlab import charts
 from digitlab.app import state, workarounds
+from digitlab.app.shelf_picker import shelf_runs
 from digitlab.classroom import board
 from digitlab.classroom import history as runs
 
@@ -48,8 +50,8 @@ def compare_runs(records: list[runs.RunRecord]) -> None:
         column.plotly_chart(
             charts.confusion_matrix_figure(np.array(record.confusion)),
             theme=None,
-            key=f"compare_confusion_{record.number}",
-            config=runs.png_config(f"{runs.file_stem(record.config, record.number)}-confusion"),
+            key=f"compare_confusion_{record.key}",
+            config=runs.png_config(f"{record.stem}-confusion"),
         )
 
 
@@ -123,9 +125,10 @@ workarounds.through_router()
 st.title("Compare runs")
 state.settle_finished_run()  # a run that ended on another page joins the list
 records = st.session_state.get(runs.HISTORY, [])
-if records:
-    st.caption(f"The last {runs.MAX_RUNS} runs of this session, best test accuracy first.")
-    compare_runs(records)
+shelf_records = shelf_runs("compare_shelf")
+if records or shelf_records:
+    st.caption(f"The last {runs.MAX_RUNS} runs of this session and the shelf models added, best first.")
+    compare_runs([*records, *shelf_records])
 else:
     st.info("No run trained in this session yet: train one or two, then come back.", icon=":material/info:")
     st.page_link("pages/train.py", label="Train a network", icon=":material/model_training:")

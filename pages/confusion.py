@@ -9,6 +9,7 @@ import streamlit as st
 
 from digitlab import charts, image_charts, reading
 from digitlab.app import state, widgets, workarounds
+from digitlab.app.shelf_picker import model_picker
 from digitlab.evaluation import pair_label, selected_cell
 
 CELL = "confusion_cell"  # (true, predicted) last chosen by a click on the matrix or on a pair
@@ -46,6 +47,7 @@ workarounds.through_router()
 st.title("Where does the network get confused?")
 dataset = widgets.require_dataset()
 widgets.require_active_classifier()
+model_picker("confusion_model")
 evaluation = state.active_evaluation()
 st.caption(
     f"{widgets.describe_active_model()}. Each square counts the test images of one true digit (row) that the "

@@ -16,6 +16,7 @@ from digitlab import charts, preprocess, reading
 from digitlab.app import state, widgets, workarounds
 from digitlab.app.look_inside import look_inside, why_it_read
 from digitlab.app.model_upload import model_upload
+from digitlab.app.shelf_picker import model_picker
 from digitlab.app.widgets import show_pixels
 
 CANVAS = "canvas"  # the canvas's key; its drawing lives in st.session_state[CANVAS]
@@ -140,6 +141,7 @@ workarounds.through_router()
 st.title("Draw a digit")
 widgets.require_active_classifier()
 model_upload("draw_model_file")  # before the panel, whose first line names the model in use
+model_picker("draw_model")  # after the upload: it shows the model an upload has just made active
 drawing_panel()
 
 st.subheader("…or upload a photo of one")

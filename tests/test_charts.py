@@ -152,6 +152,13 @@ def test_compare_curves_uses_validation_when_a_run_has_it():
     assert fig.data[0].line.color != fig.data[1].line.color
 
 
+def test_compare_curves_ticks_every_epoch_only_while_they_fit():
+    _, short = make_events(with_val=True)
+    _, long = make_events(epochs=60, with_val=True)
+    assert compare_curves([("short", short)], "loss").layout.xaxis.dtick == 1
+    assert compare_curves([("short", short), ("shelf", long)], "loss").layout.xaxis.dtick is None
+
+
 @pytest.fixture
 def confusion():
     cm = np.random.default_rng(5).integers(0, 30, (10, 10))

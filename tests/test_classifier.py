@@ -6,6 +6,7 @@ import pytest
 
 from digitlab.learn.classifier import load_classifier, save_classifier
 from digitlab.modelfile import ModelFileError, safe_filename
+from tests.tiny_models import stored_numbers
 
 
 def test_save_and_load_give_the_same_predictions(tiny_classifier, small_mnist, tmp_path):
@@ -19,6 +20,25 @@ def test_save_and_load_give_the_same_predictions(tiny_classifier, small_mnist, t
     assert {"config", "normalization", "history", "metrics", "dataset", "versions"} <= set(meta)
     # No temporary files are left behind by the atomic writes.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run1.json", "run1.keras"]
+
+
+def test_a_file_without_the_optimizer_holds_the_weights_alone(tiny_classifier, small_mnist, tmp_path):
+    # 784-32-10: 784·32 + 32 weights and biases, then 32·10 + 10. Adam keeps two numbers per weight.
+    weights = 784 * 32 + 32 + 32 * 10 + 10
+    full = save_classifier(tiny_classifier, tmp_path / "full")
+    slim = save_classifier(tiny_classifier, tmp_path / "slim", include_optimizer=False)
+    assert stored_numbers(full)["layers"] == weights and stored_numbers(full)["optimizer"] >= 2 * weights
+    assert stored_numbers(slim) == {"layers": weights}
+    assert slim.stat().st_size < full.stat().st_size / 2
+    loaded = load_classifier(slim)
+    images = small_mnist.x_test[:20]
+    np.testing.assert_allclose(loaded.predict_proba(images), tiny_classifier.predict_proba(images), atol=1e-6)
+    # The layers keep their names (look-inside finds them by name), and the description travels.
+    names = [layer.name for layer in tiny_classifier.model.layers]
+    assert [layer.name for layer in loaded.model.layers] == names
+    assert loaded.config == tiny_classifier.config
+    assert loaded.test_accuracy == pytest.approx(tiny_classifier.test_accuracy)
+    assert tiny_classifier.model.optimizer is not None  # the model saved is left as it was
 
 
 def test_single_image_and_batch_agree(tiny_classifier, small_mnist):

@@ -8,6 +8,7 @@ from digitlab.classroom import board
 from digitlab.cli import EXIT_LOAD, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, main
 from digitlab.learn.classifier import save_classifier
 from digitlab.modelfile import DEFAULT_MODEL_PATH
+from tests.tiny_models import stored_numbers
 
 
 @pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["board"], ["ensemble"]])
@@ -81,6 +82,17 @@ def test_train_then_evaluate(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "quick.keras"), "--json"]) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
     assert report["test_images"] == 10_000 and 0.3 < report["test_accuracy"] <= 1.0
+
+
+def test_train_can_leave_the_optimizer_state_out(tmp_path, capsys):
+    from digitlab.cli import make_parser
+
+    assert make_parser().parse_args(["train", "--out", "x"]).optimizer_state is True  # kept by default
+    out = tmp_path / "slim"
+    argv = ["train", "--preset", "Quick demo", "--train-size", "600", "--epochs", "1", "--out", str(out)]
+    assert main([*argv, "--no-optimizer-state"]) == EXIT_OK
+    # 784-64-10: 784·64 + 64 weights and biases, then 64·10 + 10; nothing of the optimizer's.
+    assert stored_numbers(tmp_path / "slim.keras") == {"layers": 784 * 64 + 64 + 64 * 10 + 10}
 
 
 @pytest.mark.skipif(not DEFAULT_MODEL_PATH.exists(), reason="the default model is not built yet")

@@ -138,3 +138,26 @@ def test_charts_download_as_png_from_plotlys_own_button():
     config = runs.png_config("digitlab-run-1-loss")
     assert config["modeBarButtons"] == [["toImage"]] and config["displayModeBar"] is True
     assert config["toImageButtonOptions"] == {"format": "png", "filename": "digitlab-run-1-loss", "scale": 2}
+
+
+def test_a_shelf_model_becomes_a_record_from_its_description(two_runs):
+    confusion = np.diag([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]).tolist()
+    description = {
+        "config": MLP.replace(hidden_units=(1024, 1024), epochs=3).to_dict(),
+        "history": {"loss": [0.5, 0.3, 0.2], "accuracy": [0.8, 0.9, 0.95], "val_accuracy": [0.9, 0.95, 0.97]},
+        "metrics": {"test_accuracy": 1.0, "test_loss": 0.01, "confusion": confusion},
+        "training": {"seconds": 1234.5},
+    }
+    record = runs.record_of_description(description, "Best MLP")
+    assert record.name == "Shelf · Best MLP" and record.stem == "digitlab-shelf-best-mlp"
+    assert record.key == "shelf-best-mlp"
+    assert (record.accuracy, record.loss, record.seconds, record.confusion) == (1.0, 0.01, 1234.5, confusion)
+    assert [e["epoch"] for e in record.epochs] == [1, 2, 3] and record.epochs[2]["val_accuracy"] == 0.97
+    assert record.epochs[0]["val_loss"] is None  # a curve the file does not hold
+    run = runs.record_of(two_runs[0], number=1)
+    rows = runs.table_rows([run, record])
+    assert [row["Run"] for row in rows] == ["shelf", 1] and rows[0]["Time"] == "1234 s"
+    assert run.stem == "digitlab-mlp-784-16-10-relu-adam-run-1" and run.name.startswith("Run 1 · ")
+    assert run.key == "1"
+    assert runs.record_of_description({"metrics": {}}, "untested") is None
+    assert runs.record_of_description({**description, "config": {"units": 3}}, "foreign") is None

@@ -3,8 +3,12 @@
 Their weights make them a nearest-centroid reader: the output layer scores digit c as
 x·m_c − |m_c|²/2, with m_c the mean training image of c in 0–1 pixels, so the likeliest digit is the
 nearest mean image. `centroid_accuracy` counts that reader's hits with numpy alone, an independent
-reference for what a loaded model, or the command line, reports.
+reference for what a loaded model, or the command line, reports. `stored_numbers` counts what a
+`.keras` file holds, read with h5py rather than Keras.
 """
+
+import io
+import zipfile
 
 import numpy as np
 
@@ -69,3 +73,19 @@ def foreign_model(dataset, *, channel: bool = False, rescaling: bool = False, hi
         model.get_layer("seen").set_weights([np.eye(784, dtype=np.float32), np.zeros(784, np.float32)])
     model.get_layer("scores").set_weights(scoring_weights(dataset))
     return model
+
+
+def stored_numbers(path) -> dict[str, int]:
+    """How many numbers the .keras file at `path` stores, per top-level group of its weights file."""
+    import h5py
+
+    counts: dict[str, int] = {}
+
+    def count(name, item):
+        if isinstance(item, h5py.Dataset):
+            group = name.split("/")[0]
+            counts[group] = counts.get(group, 0) + item.size
+
+    with zipfile.ZipFile(path) as archive, h5py.File(io.BytesIO(archive.read("model.weights.h5"))) as weights:
+        weights.visititems(count)
+    return counts

@@ -1,9 +1,10 @@
 """What every session shares and only reads, cached once per server (`st.cache_resource`).
 
-The MNIST arrays, the shipped default model, its description and evaluation, the training slots and
-the watcher that frees the slot of a closed tab. TensorFlow is imported only when a model is first
-needed (`import_tensorflow`), so the home page starts fast: that is why the imports of
-`digitlab.learn` here sit inside functions, the one place in the app that defers them.
+The MNIST arrays, the shipped default model, its description and evaluation, the models on the shelf
+(`digitlab.shelf`) likewise, the training slots and the watcher that frees the slot of a closed tab.
+TensorFlow is imported only when a model is first needed (`import_tensorflow`), so the home page
+starts fast: that is why the imports of `digitlab.learn` here sit inside functions, the one place in
+the app that defers them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 
 import streamlit as st
 
-from digitlab import data, modelfile
+from digitlab import data, modelfile, shelf
 from digitlab.app import workarounds
 from digitlab.classroom.runs import RunWatcher
 from digitlab.classroom.slots import TrainingSlots, slot_count
@@ -64,6 +65,36 @@ def get_default_evaluation():
     """The default model's evaluation on the MNIST test set; read-only, shared."""
     dataset = get_dataset()
     return evaluate(get_default_classifier(), dataset.x_test, dataset.y_test)
+
+
+@st.cache_resource(show_spinner=False)
+def get_shelf_description(key: str) -> dict:
+    """The description inside a shelf model's file: its name's scores without importing TensorFlow."""
+    return shelf.read_description(shelf.find(key))
+
+
+@st.cache_resource(show_spinner="Loading the model from the shelf…")
+def get_shelf_classifier(key: str):
+    """A model from the shelf, loaded once per server and shared by every session, read-only, like the
+    default (which it is, for the shelf's default entry), and named as the shelf names it."""
+    if key == shelf.DEFAULT.key:
+        return get_default_classifier()
+    import_tensorflow()
+    from digitlab.learn.classifier import load_classifier
+
+    entry = shelf.find(key)
+    classifier = load_classifier(entry.path)
+    classifier.metadata["name"] = entry.name  # before anyone shares it; the file says config.label
+    return classifier
+
+
+@st.cache_resource(show_spinner="Checking the model on the 10,000 test images (only the first time)…")
+def get_shelf_evaluation(key: str):
+    """A shelf model's evaluation on the MNIST test set; read-only, shared."""
+    if key == shelf.DEFAULT.key:
+        return get_default_evaluation()
+    dataset = get_dataset()
+    return evaluate(get_shelf_classifier(key), dataset.x_test, dataset.y_test)
 
 
 @st.cache_resource

@@ -23,7 +23,10 @@ CONTROLS = {
         "- **Fast 98% (CNN)**: a small convolutional network on all 60,000 images; it passes 98% test "
         "accuracy within its first epoch, about 15 s on two cores, and finishes in about 30 s.\n"
         "- **Tutorial 784-128-64-10** and **784-150-50-10**: the classic tutorials' MLPs, Adam, 5 epochs.\n"
-        "- **Best MLP**: two wide layers with dropout, 15 epochs.\n"
+        "- **Best MLP**: two wide layers (512-256) with dropout, 15 epochs: 98.3% of MNIST's test digits "
+        "after about 45 s of training on two cores. The pretrained **Best MLP** on the shelf (Model, on "
+        "Draw and Confusion) went further: 1024-1024 units on warped digits for 60 epochs, 20 minutes, "
+        "99.3%.\n"
         "- **Robust (for drawings)**: the same, trained on warped digits, so it reads drawings better.",
     ),
     "architecture": ("Architecture", "MLP: dense layers only. CNN: small filters scan the image first."),

@@ -18,7 +18,9 @@ from digitlab.evaluation import evaluate
 
 # Session-state keys.
 RUN = "train_run"  # the browser session's TrainingRun (one at a time)
-ACTIVE = "active_model"  # {"classifier", "evaluation", "origin"} of the session's model; absent: the default
+# {"classifier", "evaluation", "origin", "shelf"} of the session's model ("shelf": the key of a model from
+# the shelf, shared by every session, else None); absent: the default.
+ACTIVE = "active_model"
 ADOPTED_RUN = "adopted_run"  # the run whose model was last made active, so it is adopted only once
 TRIED_PAUSED = "tried_paused"  # (run, batch) of the paused network copied for Draw
 
@@ -112,9 +114,20 @@ def own_handwriting() -> handwriting.HandwritingSet:
     return st.session_state.setdefault(handwriting.SESSION_KEY, handwriting.HandwritingSet())
 
 
-def set_active(classifier, evaluation=None, origin: str = "your trained model") -> None:
-    """Make `classifier` the session's model for Draw and Confusion; `origin` says where it came from."""
-    st.session_state[ACTIVE] = {"classifier": classifier, "evaluation": evaluation, "origin": origin}
+def set_active(
+    classifier, evaluation=None, origin: str = "your trained model", shelf: str | None = None
+) -> None:
+    """Make `classifier` the session's model for Draw and Confusion; `origin` says where it came from.
+
+    `shelf` is the key of a model from the shelf (`resources.get_shelf_classifier`): its evaluation is
+    then the one every session shares.
+    """
+    st.session_state[ACTIVE] = {
+        "classifier": classifier,
+        "evaluation": evaluation,
+        "origin": origin,
+        "shelf": shelf,
+    }
 
 
 def use_default_model() -> None:
@@ -154,6 +167,8 @@ def active_evaluation():
     active = st.session_state.get(ACTIVE)
     if not active:
         return resources.get_default_evaluation()
+    if active["evaluation"] is None and active.get("shelf"):
+        active["evaluation"] = resources.get_shelf_evaluation(active["shelf"])
     if active["evaluation"] is None:
         dataset = resources.get_dataset()
         with st.spinner("Checking your network on the 10,000 test images…"):

@@ -37,11 +37,25 @@ class RunRecord:
     loss: float
     confusion: list[list[int]]  # rows: true digit, columns: predicted digit
     seconds: float
+    # The shelf's name for a pretrained model (`digitlab.shelf`), compared beside the runs; None for a run.
+    shelf: str | None = None
 
     @property
     def name(self) -> str:
-        """'Run 2 · MLP 784-64-10 relu adam': unique within the session."""
-        return f"Run {self.number} · {self.config.label}"
+        """'Run 2 · MLP 784-64-10 relu adam', or 'Shelf · Best MLP': unique within the session."""
+        return f"Shelf · {self.shelf}" if self.shelf else f"Run {self.number} · {self.config.label}"
+
+    @property
+    def key(self) -> str:
+        """Unique within the session, for widget keys: '2' for run 2, 'shelf-best-mlp' for a shelf model."""
+        return self.stem.removeprefix("digitlab-") if self.shelf else str(self.number)
+
+    @property
+    def stem(self) -> str:
+        """For its files and widgets: 'digitlab-mlp-784-64-10-relu-adam-run-2', 'digitlab-shelf-best-mlp'."""
+        if self.shelf:
+            return re.sub(r"[^a-z0-9]+", "-", f"digitlab shelf {self.shelf}".lower()).strip("-")
+        return file_stem(self.config, self.number)
 
 
 def thin(events: list[dict], max_points: int = MAX_BATCH_POINTS) -> list[dict]:
@@ -76,6 +90,39 @@ def record_of(run, number: int) -> RunRecord | None:
         loss=float(evaluation.loss),
         confusion=[[int(n) for n in row] for row in evaluation.confusion],
         seconds=float(result.seconds),
+    )
+
+
+def record_of_description(description: dict, shelf_name: str) -> RunRecord | None:
+    """A pretrained model's record, from the description inside its file (its curves, test metrics and
+    training time), to rank and draw beside the session's runs; None if it holds no test result."""
+    metrics = description.get("metrics") or {}
+    if metrics.get("test_accuracy") is None or metrics.get("confusion") is None:
+        return None
+    try:
+        config = TrainConfig.from_dict(description["config"])
+    except (KeyError, TypeError, ValueError):  # ConfigError is a ValueError
+        return None
+    curves = {key: list(description.get("history", {}).get(key) or []) for key in EPOCH_KEYS}
+    epochs = [
+        {
+            "epoch": epoch,
+            "progress": float(epoch),
+            **{key: values[epoch - 1] if epoch <= len(values) else None for key, values in curves.items()},
+        }
+        for epoch in range(1, max(map(len, curves.values())) + 1)
+    ]
+    return RunRecord(
+        number=0,
+        config=config,
+        state="finished",
+        epochs=epochs,
+        batches=[],  # a file keeps the curves per epoch only
+        accuracy=float(metrics["test_accuracy"]),
+        loss=float(metrics.get("test_loss", math.nan)),
+        confusion=[[int(n) for n in row] for row in metrics["confusion"]],
+        seconds=float((description.get("training") or {}).get("seconds", 0.0)),
+        shelf=shelf_name,
     )
 
 
@@ -119,7 +166,7 @@ def table_rows(records: list[RunRecord]) -> list[dict]:
     """The Compare table as the class reads it: one row per run, best test accuracy first."""
     return [
         {
-            "Run": record.number,
+            "Run": record.number if record.shelf is None else "shelf",
             "Network": record.config.label,
             "Epochs": len(record.epochs),
             "Learning rate": f"{record.config.learning_rate:g}",

@@ -133,25 +133,43 @@ def build_metadata(config: TrainConfig, norm: dict, **extra) -> dict:
     }
 
 
-def save_classifier(classifier: Classifier, path: str | Path, *, sidecar: bool = False) -> Path:
+def save_classifier(
+    classifier: Classifier, path: str | Path, *, sidecar: bool = False, include_optimizer: bool = True
+) -> Path:
     """Save as one `<path>.keras` holding the description too; returns its path.
 
     `sidecar` also writes the description beside it, as `<path>.json`, for people and scripts to read
-    (the command line does); the `.keras` file never needs it.
+    (the command line does); the `.keras` file never needs it. `include_optimizer=False` leaves out the
+    optimizer's state (see `without_optimizer`): digitlab never reads it back, and Adam's is twice the
+    size of the weights.
     """
     path = Path(path)
     if path.suffix != ".keras":
         path = path.with_name(path.name + ".keras")
     text = json.dumps(classifier.metadata, indent=1, default=_json_default)
+    model = classifier.model if include_optimizer else without_optimizer(classifier.model)
 
     def write(tmp: Path) -> None:
-        classifier.model.save(tmp)
+        model.save(tmp)
         embed_metadata(tmp, text)
 
     atomic_write(path, write)
     if sidecar:
         atomic_write(metadata_path(path), lambda tmp: tmp.write_text(text))
     return path
+
+
+def without_optimizer(model):
+    """`model` itself if it has no optimizer, else the same network, layers and weights shared, uncompiled.
+
+    Keras 3.15 writes a compiled model's optimizer variables into its `.keras` file and ignores
+    `model.save(..., include_optimizer=False)` (saving_api.save_model pops the argument and uses it only
+    for legacy .h5 files); `keras.models.clone_model` compiles its copy again, with a fresh optimizer
+    that is saved too. A new functional model over the same inputs and outputs never had one.
+    """
+    if getattr(model, "optimizer", None) is None:
+        return model
+    return keras.Model(model.inputs, model.outputs, name=model.name)
 
 
 def _json_default(value):
