@@ -120,6 +120,11 @@ def epoch_x(event: dict) -> float:
     return event["progress"] if event.get("progress") is not None else event["epoch"]
 
 
+# The learning rate's axis, on the loss chart's right; ticks like 1e-3 and 5e-4 fit a phone.
+RATE_AXIS = {"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False}
+RATE_AXIS |= {"title": "Learning rate", "tickformat": ".1~e"}
+
+
 def rate_series(batch_events: list[dict]) -> tuple[list, list]:
     """(progress, learning rate) of the batch events that carry the rate."""
     points = [(e["progress"], e["learning_rate"]) for e in batch_events if e.get("learning_rate") is not None]
@@ -182,16 +187,7 @@ def training_curves(
             line={"color": MUTED, "width": 2, "dash": "dot"},
             hovertemplate="epoch %{x:.2f}<br>learning rate %{y:.3g}<extra></extra>",
         )
-        fig.update_layout(
-            yaxis2={
-                "overlaying": "y",
-                "side": "right",
-                "rangemode": "tozero",
-                "showgrid": False,
-                "title": "Learning rate",
-                "tickformat": ".1~e",  # 1e-3, 5e-4: short enough for a phone
-            },
-        )
+        fig.update_layout(yaxis2=RATE_AXIS)
     if not fig.data:
         fig.add_annotation(text="Waiting for the first batch…", showarrow=False, xref="paper", yref="paper")
     return fig

@@ -10,7 +10,8 @@ import pytest
 from digitlab.classroom.runs import TrainingRun
 from digitlab.config import ConfigError, TrainConfig, rate_at
 from digitlab.control import RunControl
-from digitlab.learn.training import can_continue, continue_training, train
+from digitlab.learn.continuing import can_continue, continue_training
+from digitlab.learn.training import train
 
 
 def wait_until(condition, timeout=60.0):

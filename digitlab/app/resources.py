@@ -121,7 +121,7 @@ def train_on(classifier, more_epochs: int):
     """The training function of a run that trains `classifier` `more_epochs` more (`continue_training`)."""
 
     def train_more(config, dataset, **kwargs):
-        from digitlab.learn.training import continue_training
+        from digitlab.learn.continuing import continue_training
 
         return continue_training(classifier, more_epochs, dataset, **kwargs)
 
@@ -130,7 +130,7 @@ def train_on(classifier, more_epochs: int):
 
 def snapshot_of(run):
     """A copy of a paused run's network as a classifier to try on Draw, or None if it has none yet."""
-    from digitlab.learn.training import snapshot
+    from digitlab.learn.continuing import snapshot
 
     return (
         snapshot(run.control.model, run.config, run.batch_events[-1]["step"]) if run.control.model else None

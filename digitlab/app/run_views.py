@@ -17,9 +17,26 @@ from digitlab.classroom import history as runs
 from digitlab.classroom.runs import TrainingRun
 from digitlab.evaluation import pick_examples
 from digitlab.learn.classifier import Classifier, keras_bytes
-from digitlab.learn.training import can_continue
+from digitlab.learn.continuing import can_continue
 
 MORE_EPOCHS = 5  # what "Train on" offers first
+# The step buttons of a paused run: label, icon, key, its RunControl method, help.
+STEPS = (
+    (
+        "Step 1 batch",
+        ":material/skip_next:",
+        "train_step_batch",
+        "step_batch",
+        "Trains on one more batch of images, then pauses again.",
+    ),
+    (
+        "Step 1 epoch",
+        ":material/fast_forward:",
+        "train_step_epoch",
+        "step_epoch",
+        "Trains to the end of this epoch and its validation, then pauses again.",
+    ),
+)
 
 
 def run_controls(run: TrainingRun | None, container) -> None:
@@ -39,22 +56,15 @@ def run_controls(run: TrainingRun | None, container) -> None:
             on_click=run.control.pause if busy else None,
             help="Waits after the current batch; the curves and the network stay as they are.",
         )
-    container.button(
-        "Step 1 batch",
-        icon=":material/skip_next:",
-        key="train_step_batch",
-        disabled=not paused,
-        on_click=run.control.step_batch if paused else None,
-        help="Trains on one more batch of images, then pauses again.",
-    )
-    container.button(
-        "Step 1 epoch",
-        icon=":material/fast_forward:",
-        key="train_step_epoch",
-        disabled=not paused,
-        on_click=run.control.step_epoch if paused else None,
-        help="Trains to the end of this epoch and its validation, then pauses again.",
-    )
+    for label, icon, key, command, help_text in STEPS:
+        container.button(
+            label,
+            icon=icon,
+            key=key,
+            disabled=not paused,
+            on_click=getattr(run.control, command) if paused else None,
+            help=help_text,
+        )
 
 
 def live_view(run: TrainingRun, polling: bool) -> None:

@@ -1,9 +1,9 @@
 """Training a new network from a `TrainConfig`: the data it sees, the members it fits, what it reports.
 
-`train` is what a classroom run, the CLI and the benchmarks call; `continue_training` trains a finished
-run's network for more epochs, its curves going on where they ended. Both emit `events` through `emit`,
-pause, step and stop between batches through a `control.RunControl` (or stop once `stop_event` is set);
-the run itself (thread, slot, queue) belongs to `classroom.runs`, which is handed these functions.
+`train` is what a classroom run, the CLI and the benchmarks call (`learn.continuing` trains a finished
+run on). It emits `events` through `emit`, and pauses, steps and stops between batches through a
+`control.RunControl` (or stops once `stop_event` is set); the run itself (thread, slot, queue) belongs
+to `classroom.runs`, which is handed this function.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def fit_member(
     return model, history, norm, (len(x_train), len(x_val)), progress
 
 
-def _member_metadata(config, norm, dataset, counts, history, seconds, control, progress) -> dict:
+def member_metadata(config, norm, dataset, counts, history, seconds, control, progress) -> dict:
     n_train, n_val = counts
     return build_metadata(
         config,
@@ -136,7 +136,7 @@ def _member_metadata(config, norm, dataset, counts, history, seconds, control, p
     )
 
 
-def _control(control: RunControl | None, stop_event: threading.Event | None) -> RunControl:
+def run_control(control: RunControl | None, stop_event: threading.Event | None) -> RunControl:
     control = control or RunControl()
     if stop_event is not None:
         control.stop_event = stop_event
@@ -163,7 +163,7 @@ def train(
     stops it.
     """
     started = time.perf_counter()
-    control = _control(control, stop_event)
+    control = run_control(control, stop_event)
     members, diverged = [], False
     for member in range(config.members):
         if member and (control.stop_event.is_set() or diverged):
@@ -175,13 +175,13 @@ def train(
         )
         diverged = progress.diverged
         seconds = time.perf_counter() - member_started - progress.paused_for
-        metadata = _member_metadata(member_config, norm, dataset, counts, history, seconds, control, progress)
+        metadata = member_metadata(member_config, norm, dataset, counts, history, seconds, control, progress)
         members.append(Classifier(model=model, config=member_config, metadata=metadata))
     classifier = members[0] if len(members) == 1 else _average(members)
-    return _result(classifier, dataset, started, evaluate_test, evaluate_pen)
+    return result_of(classifier, dataset, started, evaluate_test, evaluate_pen)
 
 
-def _result(classifier, dataset, started, evaluate_test, evaluate_pen) -> TrainResult:
+def result_of(classifier, dataset, started, evaluate_test, evaluate_pen) -> TrainResult:
     evaluation, metrics = score(classifier, dataset, evaluate_test, evaluate_pen)
     classifier.metadata["metrics"] = metrics
     history = classifier.metadata["history"]
@@ -195,85 +195,6 @@ def _result(classifier, dataset, started, evaluate_test, evaluate_pen) -> TrainR
         seconds=training["seconds"],
         epochs_done=len(history.get("loss", [])),
     )
-
-
-def snapshot(model, config: TrainConfig, step: int) -> Classifier:
-    """A copy of the network `model` as it is now (a paused run's), to try while the run waits."""
-    import keras
-
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    single = config.replace(members=1)
-    name = f"{single.label}, paused after batch {step:,}"
-    return Classifier(model=copy, config=single, metadata={"config": single.to_dict(), "name": name})
-
-
-def can_continue(classifier) -> str | None:
-    """Why `classifier` cannot train on, or None: it must be one network trained in this process."""
-    if classifier.config.members > 1:
-        return "An ensemble cannot train on: continue one network at a time."
-    if getattr(classifier.model, "optimizer", None) is None or not classifier.model.optimizer.built:
-        return "Only a network trained here, in this session, can train on."
-    return None
-
-
-def continue_training(
-    previous,
-    more_epochs: int,
-    dataset: Dataset,
-    *,
-    emit=lambda event: None,
-    stop_event: threading.Event | None = None,
-    control: RunControl | None = None,
-    extra_callbacks=(),
-    evaluate_test: bool = True,
-    evaluate_pen: bool = True,
-    predictions_first: bool = True,
-) -> TrainResult:
-    """`previous` (a finished run's Classifier) trained `more_epochs` more, with the same settings.
-
-    Its weights and its optimizer's state go on; it goes on from the very batch it ended at (a run
-    stopped mid-epoch finishes that epoch first), the counts go on, and the history grows. A run
-    stopped before its planned epochs keeps its schedule; one that trains past them lays the schedule
-    over the longer run, so a cosine schedule climbs back part of the way and decays again (a warm
-    restart). `previous` itself is left as it was
-    only in its metadata: the network is the same object, trained on.
-    """
-    if (reason := can_continue(previous)) is not None:
-        raise ConfigError(reason)
-    started = time.perf_counter()
-    control = _control(control, stop_event)
-    old = previous.metadata
-    done = len(old.get("history", {}).get("loss", []))  # whole epochs; a stopped run may be inside the next
-    config = previous.config.replace(epochs=min(done + more_epochs, 200))
-    seconds_before = float(old.get("training", {}).get("seconds", 0.0))
-    where = old.get("training", {}).get("position", {})
-    start = Start(
-        epoch=done,
-        batch=int(where.get("batch", 0)) if where.get("epoch") == done else 0,
-        step=int(previous.model.optimizer.iterations.numpy()),
-        elapsed=seconds_before,
-    )
-    model, history, _, counts, progress = fit_member(
-        config,
-        dataset,
-        emit,
-        control,
-        extra_callbacks,
-        predictions_first,
-        model=previous.model,
-        start=start,
-        # A run stopped early keeps the schedule it was planned with; one that went further lays it
-        # over its new length.
-        schedule_epochs=max(previous.config.epochs, config.epochs),
-    )
-    merged = {key: [*old.get("history", {}).get(key, []), *history.get(key, [])] for key in history}
-    seconds = seconds_before + time.perf_counter() - started - progress.paused_for
-    metadata = _member_metadata(
-        config, old["normalization"], dataset, counts, merged, seconds, control, progress
-    )
-    classifier = Classifier(model=model, config=config, metadata=metadata)
-    return _result(classifier, dataset, started, evaluate_test, evaluate_pen)
 
 
 def _average(members: list) -> Classifier:
