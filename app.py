@@ -23,5 +23,6 @@ pages = [
     st.Page("pages/teach.py", title="Teach", icon=":material/school:", url_path="teach"),
     st.Page("pages/confusion.py", title="Confusion", icon=":material/grid_on:", url_path="confusion"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("pages/wall.py", title="Wall", icon=":material/dashboard:", url_path="wall"),
 ]
 st.navigation(pages, position="top").run()

@@ -241,8 +241,11 @@ def _percent(value: float) -> str:
     return f"{value:.0%}" if value >= 0.1 else f"{value:.1%}"
 
 
-def confusion_matrix_figure(cm: np.ndarray, normalize: bool = False) -> go.Figure:
-    """The 10×10 confusion matrix (rows true, columns predicted) as clickable squares.
+def confusion_matrix_figure(
+    cm: np.ndarray, normalize: bool = False, rows: str = "True digit", columns: str = "Predicted digit"
+) -> go.Figure:
+    """The 10×10 confusion matrix (rows true, columns predicted; `rows` and `columns` title the axes) as
+    clickable squares.
 
     A scatter, not a heatmap, because Streamlit's `on_select` reports no selection for heatmaps. Each point's
     customdata is [true, predicted, count, fraction of its row]; correct cells are blue, errors vermillion.
@@ -287,8 +290,8 @@ def confusion_matrix_figure(cm: np.ndarray, normalize: bool = False) -> go.Figur
     layout = base_layout(
         640,  # 520 px square plot plus margins; scaleanchor keeps the cells square at any width
         margin={"l": 90, "r": 20, "t": 30, "b": 90},
-        xaxis=_digit_axis("Predicted digit") | {"scaleanchor": "y", "constrain": "domain"},
-        yaxis=_digit_axis("True digit") | {"range": [9.5, -0.5], "constrain": "domain"},
+        xaxis=_digit_axis(columns) | {"scaleanchor": "y", "constrain": "domain"},
+        yaxis=_digit_axis(rows) | {"range": [9.5, -0.5], "constrain": "domain"},
         clickmode="event+select",  # one click selects one cell; Streamlit reports it through on_select
         dragmode=False,  # no box or lasso: a drag never selects several cells
         hovermode="closest",

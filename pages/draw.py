@@ -5,7 +5,8 @@ same reading (`reading.read_image`: preprocessing, probabilities, answer) serves
 drawing, "It's actually a …" keeps it, labelled, in the session's own handwriting set (see the Teach
 page), "Look inside" shows the network's first-layer weights, its hidden layers' answers and a
 saliency map, and "Why did it read mine wrong?" the training images most alike to the drawing.
-"Use a model file" reads with a .keras file instead (`app.model_upload`).
+"Use a model file" reads with a .keras file instead (`app.model_upload`). "Send to the class wall" puts
+the drawing on the teacher's Wall page (`app.wall_send`), under the round's prompt when one is open.
 """
 
 import numpy as np
@@ -17,6 +18,7 @@ from digitlab.app import state, widgets, workarounds
 from digitlab.app.look_inside import look_inside, why_it_read
 from digitlab.app.model_upload import model_upload
 from digitlab.app.shelf_picker import model_picker
+from digitlab.app.wall_send import round_banner, send_panel
 from digitlab.app.widgets import show_pixels
 
 CANVAS = "canvas"  # the canvas's key; its drawing lives in st.session_state[CANVAS]
@@ -121,6 +123,7 @@ def drawing_panel() -> None:
             ):
                 show_answer(answer, "canvas")
                 ask_for_correction(answer.steps.centred, image)
+                send_panel(answer, image)
     if answer:
         show_steps(answer.steps)
         look_inside(answer.steps.centred, answer.digit)
@@ -139,6 +142,7 @@ def drawing_panel() -> None:
 
 workarounds.through_router()
 st.title("Draw a digit")
+round_banner()  # the teacher's prompt, when a round of the class wall is open
 widgets.require_active_classifier()
 model_upload("draw_model_file")  # before the panel, whose first line names the model in use
 model_picker("draw_model")  # after the upload: it shows the model an upload has just made active

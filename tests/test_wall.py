@@ -27,10 +27,16 @@ def drawing(seed: int, read: int = 3):
 
 def test_a_sent_drawing_keeps_what_the_wall_shows():
     pixels, probs, thumb = drawing(1, read=3)
-    sent = wall.send(pixels, 8, probs, thumb, nickname="  Ada  ", model="CNN 32")
+    sent = wall.send(pixels, 8, probs, thumb, nickname="  Ada  ", model="CNN 32", mnist=0.99)
     assert sent.new
     (shown,) = wall.drawings()
-    assert (shown.meant, shown.read, shown.nickname, shown.model) == (8, 3, "Ada", "CNN 32")
+    assert (shown.meant, shown.read, shown.nickname, shown.model, shown.mnist) == (
+        8,
+        3,
+        "Ada",
+        "CNN 32",
+        0.99,
+    )
     assert not shown.right
     np.testing.assert_array_equal(shown.pixels, pixels)
     assert shown.thumbnail == thumb and thumb.startswith(b"\x89PNG")

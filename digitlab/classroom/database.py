@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS wall (
     thumbnail BLOB NOT NULL,
     nickname TEXT NOT NULL,
     model TEXT NOT NULL,
+    mnist REAL,
     round INTEGER,
     created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 );

@@ -32,7 +32,7 @@ MAX_DRAWINGS = 2000  # the oldest beyond this are dropped: a term of rounds cann
 MAX_PROMPT = 80  # characters: one line, large, on a projector
 THUMBNAIL_PX = 96  # the canvas as the wall shows it, each side
 OPEN_ROUND = "SELECT id FROM wall_rounds WHERE open = 1 ORDER BY id DESC LIMIT 1"
-COLUMNS = "id, meant, read, probabilities, pixels, thumbnail, nickname, model, round, created"
+COLUMNS = "id, meant, read, probabilities, pixels, thumbnail, nickname, model, mnist, round, created"
 
 
 class WallError(BoardError):
@@ -49,6 +49,7 @@ class WallDrawing:
     thumbnail: bytes  # PNG, THUMBNAIL_PX square: the canvas as drawn
     nickname: str  # "" when none was given
     model: str  # the name of the model that read it
+    mnist: float | None  # that model's MNIST test accuracy, 0-1, when known
     round: int | None  # the round it was sent in
     created: str  # UTC, ISO 8601
 
@@ -58,10 +59,9 @@ class WallDrawing:
 
     @classmethod
     def from_row(cls, row) -> WallDrawing:
-        id_, meant, read, probs, pixels, thumbnail, nickname, model, round_, created = row
+        id_, meant, read, probs, pixels, *rest = row
         pixels = np.frombuffer(pixels, dtype=np.uint8).reshape(28, 28)
-        probs = tuple(json.loads(probs))
-        return cls(id_, meant, read, probs, pixels, thumbnail, nickname, model, round_, created)
+        return cls(id_, meant, read, tuple(json.loads(probs)), pixels, *rest)
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,7 @@ def send(
     thumbnail_png: bytes,
     nickname: str | None = None,
     model: str = "",
+    mnist: float | None = None,
     path: Path | None = None,
 ) -> Sent:
     """Put one drawing on the wall, in the open round if there is one; the same drawing again is a no-op."""
@@ -138,7 +139,7 @@ def send(
         open_round = db.execute(OPEN_ROUND).fetchone()
         cursor = db.execute(
             "INSERT INTO wall (digest, meant, read, probabilities, pixels, thumbnail, nickname, model, "
-            "round) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "mnist, round) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key,
                 meant,
@@ -148,6 +149,7 @@ def send(
                 thumbnail_png,
                 nickname,
                 str(model)[:200],
+                None if mnist is None else float(mnist),
                 open_round[0] if open_round else None,
             ),
         )

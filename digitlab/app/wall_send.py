@@ -1,0 +1,115 @@
+"""The class wall on the Draw page: the teacher's round prompt, and "Send to the class wall".
+
+The prompt (`round_banner`) is re-read every ROUND_POLL_S in a fragment of its own, so a round the
+teacher starts reaches every student's page without a stroke, and without rerunning the canvas. A
+drawing goes to the wall (`classroom.wall`) with the digit the student meant, the reading and an
+optional nickname; the same drawing sent twice is stored once.
+"""
+
+from __future__ import annotations
+
+import html
+import sqlite3
+
+import numpy as np
+import streamlit as st
+
+from digitlab import reading
+from digitlab.app import state
+from digitlab.classroom import board, wall
+
+ROUND_POLL_S = 3.0
+MEANT = "wall_meant"  # the digit the student meant, kept from drawing to drawing
+NICKNAME = "wall_nickname"
+ROUND_SEEN = "wall_round_seen"  # the round whose digit was last put in MEANT
+SENT = "wall_sent"  # (digest of the drawing, Sent, message) of the last send
+
+
+def show_prompt(prompt: str, size_rem: float) -> None:
+    """The round's prompt, large: plain text (a teacher's words are never markup)."""
+    st.html(
+        f'<div role="status" style="font-size:{size_rem}rem;font-weight:700;line-height:1.15;'
+        f'color:#0b3c8c">📣 {html.escape(prompt)}</div>'
+    )
+
+
+def open_round() -> wall.Round | None:
+    try:
+        return wall.current_round()
+    except sqlite3.Error:
+        return None  # the banner is a nicety: a busy or missing database must not break Draw
+
+
+@st.fragment(run_every=ROUND_POLL_S)
+def round_banner() -> None:
+    """The open round's prompt at the top of Draw, and its digit as the one meant."""
+    current = open_round()
+    if current is None:
+        return
+    show_prompt(current.prompt, 2.0)
+    if current.digit is not None and st.session_state.get(ROUND_SEEN) != current.id:
+        st.session_state[ROUND_SEEN] = current.id
+        st.session_state[MEANT] = current.digit
+
+
+def drawing_key(answer: reading.Reading, canvas: np.ndarray) -> tuple[np.ndarray, bytes, str]:
+    pixels = answer.steps.centred
+    thumbnail = wall.thumbnail(canvas)
+    return pixels, thumbnail, wall.digest(pixels, thumbnail)
+
+
+def send(answer: reading.Reading, canvas: np.ndarray) -> None:
+    """The button's callback: put the drawing on the wall, and say so under it."""
+    meant = st.session_state.get(MEANT)
+    pixels, thumbnail, key = drawing_key(answer, canvas)
+    name, metrics = state.active_model_label()
+    try:
+        sent = wall.send(
+            pixels,
+            meant,
+            answer.probabilities,
+            thumbnail,
+            nickname=st.session_state.get(NICKNAME),
+            model=name,
+            mnist=metrics.get("test_accuracy"),
+        )
+    except board.BoardError as error:
+        st.session_state[SENT] = (key, None, str(error))
+    except sqlite3.Error as error:
+        st.session_state[SENT] = (key, None, f"The class wall is not available right now ({error}).")
+    else:
+        verdict = "read right" if meant == answer.digit else f"read as a {answer.digit}"
+        message = (
+            f"On the class wall: your {meant}, {verdict}." if sent.new else "This one is on the wall already."
+        )
+        st.session_state[SENT] = (key, sent, message)
+
+
+def send_panel(answer: reading.Reading, canvas: np.ndarray) -> None:
+    """Which digit you meant, an optional nickname and "Send to the class wall"; a line confirms it."""
+    with st.container(border=True, key="wall_send"):
+        st.markdown("**Send to the class wall**: only the drawing, the digit and your nickname are shown.")
+        st.segmented_control("The digit you meant", range(10), key=MEANT)
+        st.text_input(
+            "Nickname (optional)", max_chars=board.MAX_NICKNAME, placeholder="e.g. Ada", key=NICKNAME
+        )
+        st.button(
+            "Send to the class wall",
+            icon=":material/send:",
+            key="wall_send_button",
+            on_click=send,
+            args=(answer, canvas),
+            disabled=st.session_state.get(MEANT) is None,
+            help="Pick the digit you meant first. The teacher's wall (page Wall) shows it at once.",
+        )
+        last = st.session_state.get(SENT)
+        if last and last[0] == drawing_key(answer, canvas)[2]:
+            _, sent, message = last
+            if sent is None:
+                st.error(message)
+            elif sent.new:
+                st.success(message, icon=":material/check_circle:")
+            else:
+                st.info(message)
+        elif st.session_state.get(MEANT) is None:
+            st.caption("Pick the digit you meant to send this drawing.")
