@@ -1,4 +1,4 @@
-"""The command line: `digitlab train | evaluate | predict | board | serve` (or `python -m digitlab ...`).
+"""The command line: `digitlab train | evaluate | predict | board | wall | serve`, or `python -m digitlab`.
 
 Exit codes: 0 success, 1 some inputs could not be read (predict), 2 bad usage or
 settings, 3 a model or data file could not be loaded. Errors are one line on stderr,
@@ -138,6 +138,16 @@ def make_parser() -> argparse.ArgumentParser:
     board.add_argument("--limit", type=int, default=100, help="list at most this many entries")
     board.add_argument("--json", action="store_true", help="list one JSON object per line")
     board.set_defaults(run=commands.cmd_board)
+    wall = sub.add_parser(
+        "wall",
+        help="summarise, clear or export the class wall",
+        description="The class wall of drawings students sent (DIGITLAB_DATA_DIR/board.sqlite3): "
+        "how the network read them, clear it for a new class, or export it as the zip the Teach page "
+        "imports (PNGs and labels.csv).",
+    )
+    wall.add_argument("action", choices=("list", "clear", "export"))
+    wall.add_argument("--out", default="class-wall.zip", help="export: the zip to write")
+    wall.set_defaults(run=commands.cmd_wall)
     serve = sub.add_parser(
         "serve",
         help="start the app (streamlit run app.py)",

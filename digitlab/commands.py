@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from digitlab import events
-from digitlab.classroom import board
+from digitlab.classroom import board, wall
 from digitlab.config import DEFAULT_MODEL_CONFIG, PRESETS, ConfigError, TrainConfig
 from digitlab.data import PACKAGE_DIR, load_csv_dataset, load_mnist
 from digitlab.evaluation import drawings_summary, evaluate, evaluate_drawings
@@ -244,6 +244,28 @@ def cmd_board(args: argparse.Namespace) -> int:
         print(f"the class board is empty ({board.board_path()})")
     for rank, entry in enumerate(found, 1):
         print(f"{rank:3d}. {entry.accuracy:6.2%}  {entry.nickname:<{board.MAX_NICKNAME}}  {entry.summary}")
+    return EXIT_OK
+
+
+def cmd_wall(args: argparse.Namespace) -> int:
+    if args.action == "clear":
+        removed = wall.clear()
+        ended = wall.end_round()
+        print(f"cleared the class wall: {removed} drawing{'s' * (removed != 1)} removed", end="")
+        print(", its round ended" if ended else "")
+        return EXIT_OK
+    drawings = wall.drawings()
+    if args.action == "export":
+        Path(args.out).write_bytes(wall.to_zip(drawings))
+        print(f"{args.out}: {len(drawings)} drawing{'s' * (len(drawings) != 1)} with labels.csv")
+        return EXIT_OK
+    reading = wall.class_reading(drawings)
+    if reading is None:
+        print(f"the class wall is empty ({board.board_path()})")
+        return EXIT_OK
+    print(f"{len(drawings)} drawings, {reading.accuracy:.1%} read as meant")
+    for meant, read, count in reading.mix_ups:
+        print(f"  {meant} read as {read}: {count}")
     return EXIT_OK
 
 

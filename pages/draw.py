@@ -18,7 +18,7 @@ from digitlab.app import state, widgets, workarounds
 from digitlab.app.look_inside import look_inside, why_it_read
 from digitlab.app.model_upload import model_upload
 from digitlab.app.shelf_picker import model_picker
-from digitlab.app.wall_send import round_banner, send_panel
+from digitlab.app.wall_send import MEANT, round_banner, send_panel
 from digitlab.app.widgets import show_pixels
 
 CANVAS = "canvas"  # the canvas's key; its drawing lives in st.session_state[CANVAS]
@@ -63,6 +63,7 @@ def save_correction(image: np.ndarray, canvas: np.ndarray) -> None:
     if label is not None:
         state.own_handwriting().add(image, label, canvas)
         st.session_state[SAVED] = label
+        st.session_state[MEANT] = label  # and the digit meant, should it go to the class wall too
         st.session_state[CORRECTION] = None
 
 

@@ -55,7 +55,9 @@ def live_wall() -> None:
 workarounds.through_router()
 st.title("Class wall")
 with st.container(horizontal=True, wrap=True, vertical_alignment="bottom"):
-    st.segmented_control("Show the class's", [ALL, *range(10)], default=ALL, key=wall_views.FILTER)
+    st.segmented_control(
+        "Show the class's", [ALL, *range(10)], default=ALL, key=wall_views.FILTER, required=True
+    )
     options = wall_views.reader_options()
     if st.session_state.get(wall_views.READ_WITH) not in options:
         st.session_state[wall_views.READ_WITH] = wall_views.AS_SENT

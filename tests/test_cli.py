@@ -180,3 +180,29 @@ def test_the_new_training_options_reach_the_config():
     )
     config = build_config(args)
     assert (config.filters, config.weight_decay, config.lr_schedule) == (16, 0.001, "step")
+
+
+def test_wall_list_export_and_clear(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    from digitlab.classroom import handwriting, wall
+
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path))
+    assert main(["wall", "list"]) == EXIT_OK
+    assert "the class wall is empty" in capsys.readouterr().out
+    for meant, read in ((7, 1), (7, 7), (3, 3)):
+        wall.send(
+            np.full((28, 28), meant * 10 + read, np.uint8), meant, np.eye(10)[read], b"t%d%d" % (meant, read)
+        )
+    wall.start_round("", 7)
+    assert main(["wall", "list"]) == EXIT_OK
+    assert capsys.readouterr().out.splitlines() == ["3 drawings, 66.7% read as meant", "  7 read as 1: 1"]
+    out = tmp_path / "wall.zip"
+    assert main(["wall", "export", "--out", str(out)]) == EXIT_OK
+    assert list(handwriting.from_zip(out.read_bytes()).labels) == [7, 7, 3]
+    assert main(["wall", "clear"]) == EXIT_OK
+    assert (
+        capsys.readouterr().out.splitlines()[-1]
+        == "cleared the class wall: 3 drawings removed, its round ended"
+    )
+    assert wall.drawings() == [] and wall.current_round() is None

@@ -27,9 +27,13 @@ SENT = "wall_sent"  # (digest of the drawing, Sent, message) of the last send
 
 def show_prompt(prompt: str, size_rem: float) -> None:
     """The round's prompt, large: plain text (a teacher's words are never markup)."""
+    badge = (
+        f"font-size:{size_rem * 0.45:.2f}rem;font-weight:700;letter-spacing:.08em;color:#fff;"
+        "background:#0b3c8c;border-radius:6px;padding:.15em .5em;margin-right:.5em;vertical-align:middle"
+    )
     st.html(
-        f'<div role="status" style="font-size:{size_rem}rem;font-weight:700;line-height:1.15;'
-        f'color:#0b3c8c">📣 {html.escape(prompt)}</div>'
+        f'<div role="status" style="font-size:{size_rem}rem;font-weight:700;line-height:1.15;color:#0b3c8c">'
+        f'<span style="{badge}">ROUND</span>{html.escape(prompt)}</div>'
     )
 
 
@@ -89,7 +93,7 @@ def send_panel(answer: reading.Reading, canvas: np.ndarray) -> None:
     """Which digit you meant, an optional nickname and "Send to the class wall"; a line confirms it."""
     with st.container(border=True, key="wall_send"):
         st.markdown("**Send to the class wall**: only the drawing, the digit and your nickname are shown.")
-        st.segmented_control("The digit you meant", range(10), key=MEANT)
+        st.segmented_control("The digit you meant", range(10), key=MEANT, required=True)
         st.text_input(
             "Nickname (optional)", max_chars=board.MAX_NICKNAME, placeholder="e.g. Ada", key=NICKNAME
         )

@@ -32,6 +32,7 @@ SERVER_LOG = ARTIFACTS_DIR / "streamlit-server.log"
 # The servers started here and the tests that read the class board back share the suite's own board,
 # never the real one in var/.
 os.environ.setdefault("DIGITLAB_DATA_DIR", str(ARTIFACTS_DIR / "data"))
+os.environ.setdefault("DIGITLAB_TEACHER_CODE", "e2e-teacher")  # the class wall's round controls
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
