@@ -101,6 +101,11 @@ def show_scores(drawings: list[wall.WallDrawing], as_sent: wall.ClassReading, re
         st.metric(f"Read right when sent, of {len(drawings)}", f"{as_sent.accuracy:.1%}")
         if len(mnist) == 1:
             st.metric("That model on MNIST's test digits", f"{mnist.pop():.1%}")
+        elif mnist:
+            models = len({d.model for d in drawings})
+            st.metric(
+                f"The {models} models used, on MNIST's test digits", f"{min(mnist):.1%}–{max(mnist):.1%}"
+            )
         if reread_by is not None:
             st.metric(
                 f"Read right by {reread_by.name}",
