@@ -38,6 +38,13 @@ steps = (
         "Which digits does it mix up? Click any "
         "square of the confusion matrix to see the test images behind the number.",
     ),
+    (
+        "pages/wall.py",
+        "Wall",
+        ":material/dashboard:",
+        "The whole class sends drawings to the projector: whose digits does the network read, and which "
+        "does it get wrong? The class's own confusion matrix, live.",
+    ),
 )
 columns = st.columns(len(steps), gap="medium")
 for column, (page, label, icon, text) in zip(columns, steps, strict=True):

@@ -41,11 +41,17 @@ def check_confusion(page: Page) -> None:
     assert cells.evaluate("gd => gd._fullData[0].customdata.length") == 100
 
 
+def check_wall(page: Page) -> None:
+    expect(page.locator(".st-key-wall_grid")).to_be_attached()
+    expect(page.get_by_role("radiogroup", name="Show the class's")).to_be_visible()
+
+
 PAGES = [
     ("/", "home", "How does a neural network read handwriting?", check_home),
     ("/train", "train", "Train a network", check_train),
     ("/draw", "draw", "Draw a digit", check_draw),
     ("/confusion", "confusion", "Where does the network get confused?", check_confusion),
+    ("/wall", "wall", "Class wall", check_wall),
 ]
 
 

@@ -92,9 +92,18 @@ def test_a_sent_drawing_is_on_the_teachers_wall_within_3_s_and_in_its_square(
     expect(teacher.get_by_role("heading", name=f"7s {verdict}: 1 drawing")).to_be_visible()
     expect(teacher.locator(f'.st-key-wall_cell_grid {TILES}[data-id="{sent.id}"]')).to_be_visible()
 
+    # A new drawing joins the grid without drawing again the tiles already there.
+    first = teacher.locator(f'.st-key-wall_grid {TILES}[data-id="{sent.id}"]')
+    first.evaluate("el => { el.__keptSince = 'before'; }")
+    pixels, probs = np.zeros((28, 28), np.uint8), np.eye(10)[4]
+    newer = wall.send(pixels, 4, probs, b"another drawing").id
+    expect(teacher.locator(f'.st-key-wall_grid {TILES}[data-id="{newer}"]')).to_be_visible(timeout=3000)
+    assert first.evaluate("el => el.__keptSince") == "before"
+    assert teacher.locator(f".st-key-wall_grid {TILES}").first.get_attribute("data-id") == str(newer)
+
     send(page, 7)  # the same drawing again changes nothing
     expect(page.get_by_text("This one is on the wall already.")).to_be_visible()
-    assert len(wall.drawings()) == 1
+    assert len(wall.drawings()) == 2
     assert_no_exception(page)
     assert_no_exception(teacher)
     assert not console_errors
