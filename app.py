@@ -9,9 +9,11 @@ Run it with `streamlit run app.py`.
 
 import streamlit as st
 
+from digitlab.data import assets_dir
+
 st.set_page_config(
     page_title="digitlab: how a network reads handwriting",
-    page_icon=":material/draw:",
+    page_icon=str(assets_dir() / "favicon.png"),  # a file, not ":material/…": that one is fetched online
     layout="wide",
     menu_items={"About": "digitlab trains and explores neural networks on MNIST handwritten digits."},
 )
