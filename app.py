@@ -9,6 +9,7 @@ Run it with `streamlit run app.py`.
 
 import streamlit as st
 
+from digitlab.app import workarounds
 from digitlab.data import assets_dir
 
 st.set_page_config(
@@ -27,4 +28,5 @@ pages = [
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/wall.py", title="Wall", icon=":material/dashboard:", url_path="wall"),
 ]
+workarounds.touch_friendly()  # 44 px touch targets and one-tap chart selection, on every page
 st.navigation(pages, position="top").run()

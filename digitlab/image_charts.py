@@ -150,6 +150,16 @@ def weights_grid(weights: np.ndarray, max_units: int = 64) -> go.Figure:
     return go.Figure(heatmap, layout)
 
 
+def widened(pixels: np.ndarray, min_width: int, margin: int = 128) -> np.ndarray:
+    """`pixels` centred on a band at least `min_width` wide: room for a caption under a narrow image (a
+    caption is as wide as its image, and a cropped "1" is a strip). The band is mid grey, apart from
+    both the white ink and the black background."""
+    missing = min_width - pixels.shape[1]
+    if missing <= 0:
+        return pixels
+    return np.pad(pixels, ((0, 0), (missing // 2, missing - missing // 2)), constant_values=margin)
+
+
 def enlarge(pixels: np.ndarray, side: int) -> np.ndarray:
     """Scale a grey image so its longer side is `side`: blocky (nearest) when growing, so pixels show."""
     pixels = np.asarray(pixels, dtype=np.uint8)

@@ -17,7 +17,7 @@ from digitlab.charts import (
     thin_points,
     training_curves,
 )
-from digitlab.image_charts import enlarge, image_grid, neighbours_grid, weights_grid
+from digitlab.image_charts import enlarge, image_grid, neighbours_grid, weights_grid, widened
 
 
 def odd_ones_out(colours) -> list[int]:
@@ -294,6 +294,15 @@ def test_enlarge_turns_each_pixel_into_a_sharp_square():
     blocks = big.reshape(28, 6, 28, 6)
     assert np.array_equal(blocks[:, 0, :, 0], small)
     assert (blocks == small[:, None, :, None]).all()
+
+
+def test_a_narrow_image_gets_a_margin_wide_enough_for_its_caption():
+    strip = enlarge(np.zeros((218, 18), np.uint8), 112)  # a cropped "1"
+    shown = widened(strip, 100)
+    assert strip.shape == (112, 9) and shown.shape == (112, 100)
+    assert (shown[:, 45:54] == 0).all() and (shown[:, :45] == 128).all() and (shown[:, 54:] == 128).all()
+    square = np.zeros((112, 112), np.uint8)
+    assert widened(square, 100) is square
 
 
 def test_enlarge_keeps_the_aspect_and_shrinks_big_images():

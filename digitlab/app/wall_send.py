@@ -104,7 +104,6 @@ def send_panel(answer: reading.Reading, canvas: np.ndarray) -> None:
             on_click=send,
             args=(answer, canvas),
             disabled=st.session_state.get(MEANT) is None,
-            help="Pick the digit you meant first. The teacher's wall (page Wall) shows it at once.",
         )
         last = st.session_state.get(SENT)
         if last and last[0] == drawing_key(answer, canvas)[2]:

@@ -31,9 +31,13 @@ def show_live_pictures(pictures: list[str], key: str) -> None:
     workarounds.live_pictures(key=key, data=pictures, width="stretch")
 
 
+MIN_CAPTION_PX = 100  # a caption is as wide as its image: a cropped "1" put one letter on each line
+
+
 def show_pixels(pixels: np.ndarray, side: int, caption: str) -> None:
-    """A grey image `side` px on its longer side, each pixel a sharp square."""
-    shown = image_charts.enlarge(pixels, side)
+    """A grey image `side` px on its longer side, each pixel a sharp square; a narrow one on a white
+    margin wide enough for its caption."""
+    shown = image_charts.widened(image_charts.enlarge(pixels, side), MIN_CAPTION_PX)
     st.image(shown, width=shown.shape[1], caption=caption)  # at its own size: the browser adds no blur
 
 

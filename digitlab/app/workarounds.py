@@ -121,3 +121,20 @@ def settle_pages_guess_in_apptest(patch) -> None:
         PagesManager.uses_pages_directory = False
 
     patch.setattr(PagesManager, "__init__", settled)
+
+
+# 9. (streamlit 1.67 test ids, plotly.js as it bundles it.) Made for fingers: touch targets of at least
+# 44 px on touch screens (assets/touch.css: Streamlit's buttons, pills, links and help icons are 16-40
+# px, and no theme option sizes them), and one tap selects a Plotly point (assets/touch.js says why it
+# took two). A component, hidden, so its style reaches the whole page and its script runs once per tab.
+touch_fixes = st.components.v2.component(
+    "digitlab.touch",
+    js=(assets_dir() / "touch.js").read_text(),
+    css=(assets_dir() / "touch.css").read_text(),
+    isolate_styles=False,
+)
+
+
+def touch_friendly() -> None:
+    """Mount the touch fixes of 9. on the page; app.py calls it once, for every page."""
+    touch_fixes(key="digitlab_touch")
