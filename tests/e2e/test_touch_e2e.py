@@ -14,6 +14,7 @@ from tests.e2e.helpers import canvas_locator, draw_strokes, goto, plotly_point_p
 from tests.e2e.test_draw_e2e import DRAWN
 
 TABLET = {"viewport": {"width": 820, "height": 1180}, "is_mobile": True, "has_touch": True}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 MIN_PX = 44
 FIRST_LOAD_MS = 90_000
 # Every control a finger may tap; inputs inside a select or a slider are part of the larger target
@@ -104,3 +105,19 @@ def test_every_control_is_a_44_px_target_on_a_touch_screen(tablet, base_url, pat
         expect(tablet.locator(".st-key-wall_meant")).to_be_visible()
     small = small_targets(tablet)
     assert small == [], "\n".join(small)
+
+
+def test_the_phone_menu_closes_once_a_page_is_chosen(browser, warm_app):
+    context = browser.new_context(**PHONE)
+    phone = context.new_page()
+    try:
+        goto(phone, warm_app, "/")
+        sidebar = phone.locator('[data-testid="stSidebar"]')
+        expect(sidebar).to_have_attribute("data-collapsed", "true")
+        phone.locator('[data-testid="stExpandSidebarButton"]').first.tap()
+        expect(sidebar).to_have_attribute("data-collapsed", "false")
+        phone.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Draw").tap()
+        expect(phone.locator("h1").first).to_have_text("Draw a digit", timeout=FIRST_LOAD_MS)
+        expect(sidebar).to_have_attribute("data-collapsed", "true")
+    finally:
+        context.close()
