@@ -156,6 +156,28 @@ def test_a_link_with_a_bad_value_says_so_and_uses_the_preset():
     assert any("epochs could not be read" in str(toast.value) for toast in at.toast)
 
 
+def test_classroom_mode_trains_the_preset_behind_the_hidden_controls():
+    preset = "Tutorial 784-128-64-10"
+    at = open_page(
+        "train",
+        classroom="1",
+        train_preset=preset,
+        train_activation="tanh",
+        train_units_0="256",
+        train_epochs="2",
+    )
+    from digitlab import config
+    from digitlab.app import settings_form
+
+    chosen = settings_form.settings.config_from_controls(
+        {name: at.session_state[f"train_{name}"] for name in settings_form.settings.CONTROL_NAMES}
+    )
+    expected = config.PRESETS[preset]
+    assert chosen.activation == expected.activation != "tanh"  # hidden: the preset's
+    assert chosen.hidden_units[0] == 256 and chosen.epochs == 2  # shown: the link's
+    assert chosen.optimizer == expected.optimizer and chosen.batch_size == expected.batch_size
+
+
 def test_classroom_mode_keeps_only_the_basic_controls():
     at = open_page("train", classroom="1", train_preset="Tutorial 784-128-64-10", train_learning_rate="0.01")
     assert "Classroom mode" in texts(at.info)

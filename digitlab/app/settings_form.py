@@ -139,6 +139,14 @@ def slide(name: str, busy: bool, **extra):
     return choose(st.slider, name, busy=busy, min_value=low, max_value=high, **extra)
 
 
+def follow_the_preset(preset: str) -> None:
+    """Classroom mode: every control the class does not see takes the preset's value, whatever a link
+    said, so the page trains what it shows (a link's hidden `activation=tanh` once still applied)."""
+    for name, value in settings.controls_from_config(config.PRESETS[preset]).items():
+        if name not in settings.CLASSROOM_CONTROLS:
+            st.session_state[key(name)] = value
+
+
 def chosen_config() -> config.TrainConfig:
     """The config the controls hold now; raises config.ConfigError."""
     return settings.config_from_controls(
@@ -153,6 +161,8 @@ def settings_sidebar(busy: bool, classroom: bool) -> config.TrainConfig | None:
     """
     st.header("Settings")
     preset = choose(st.selectbox, "preset", busy=busy, options=list(config.PRESETS), on_change=apply_preset)
+    if classroom and not busy:
+        follow_the_preset(preset)
     try:
         changed = chosen_config() != config.PRESETS[preset]
     except config.ConfigError:

@@ -126,7 +126,8 @@ def settle_pages_guess_in_apptest(patch) -> None:
 # 9. (streamlit 1.67 test ids, plotly.js as it bundles it.) Made for fingers: touch targets of at least
 # 44 px on touch screens (assets/touch.css: Streamlit's buttons, pills, links and help icons are 16-40
 # px, and no theme option sizes them), one tap selects a Plotly point (assets/touch.js says why it took
-# two), and the phone's page menu closes once a page is chosen (Streamlit 1.67 left it over the page). A component, hidden, so its style reaches the whole page and its script runs once per tab.
+# two), and the phone's page menu closes once a page is chosen (Streamlit 1.67 left it over the page).
+# A component, hidden, so its style reaches the whole page and its script runs once per tab.
 touch_fixes = st.components.v2.component(
     "digitlab.touch",
     js=(assets_dir() / "touch.js").read_text(),
