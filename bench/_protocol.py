@@ -169,6 +169,7 @@ class Session:
         # Images that were gone (404) when their download was answered, after this session had already
         # asked for a newer run: Streamlit drops a replaced image, and a browser shows the newer one.
         self.replaced_media: list[str] = []
+        self.cut_short = 0  # runs that ended FINISHED_EARLY_FOR_RERUN (what had arrived stays shown)
         self.reruns_sent = 0
         self.lost = False
         self._run: Run | None = None
@@ -402,6 +403,7 @@ class Session:
         if run is None:
             return
         run.status, run.finished = finished, now
+        self.cut_short += finished == FINISHED.FINISHED_EARLY_FOR_RERUN
         if run.done:
             self._drop_unseen_widgets(run.fragment_ids)
             self._age_cache(run.fragment_ids)
