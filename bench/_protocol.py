@@ -170,6 +170,7 @@ class Session:
         # asked for a newer run: Streamlit drops a replaced image, and a browser shows the newer one.
         self.replaced_media: list[str] = []
         self.cut_short = 0  # runs that ended FINISHED_EARLY_FOR_RERUN (what had arrived stays shown)
+        self.unfinished = 0  # runs whose end never came: the next run began first (see _new_run)
         self.reruns_sent = 0
         self.lost = False
         self._run: Run | None = None
@@ -369,6 +370,17 @@ class Session:
         return message
 
     def _new_run(self, message: ForwardMsg, now: float) -> None:
+        if self._run is not None:
+            # No script_finished, and maybe not all its elements. Streamlit 1.67 (runtime/app_session.py):
+            # a rerun request that comes after a run's ScriptRunner stopped, while that run's last events
+            # wait on the event loop, starts a new ScriptRunner, and the old one's events are ignored.
+            # The frontend gets the same; it keeps what arrived.
+            run, self._run = self._run, None
+            run.status, run.finished = FINISHED.FINISHED_EARLY_FOR_RERUN, now
+            self.unfinished += 1
+            self.problems += run.exceptions()
+            self.runs.append(run)
+            self._changed.set()
         session = message.new_session
         self.page_script_hash = session.page_script_hash
         if session.HasField("config"):

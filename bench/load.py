@@ -76,6 +76,7 @@ class Tally:
     server_ms: list[float] = field(default_factory=list)  # rerun request sent → script finished
     replaced_media: int = 0  # images gone when loaded, after a newer run was asked for (not errors)
     cut_short: int = 0  # script runs ended early for a newer rerun request (protocol client)
+    unfinished: int = 0  # script runs whose end never came, the next one begun (protocol client)
     added_ms: float = 0.0  # what a pupil waits on top of the measured latency (the protocol's debounce)
 
 
@@ -340,6 +341,7 @@ async def drive_protocol(url: str, pid: int, log_path: Path, args) -> Tally:
             tally.server_ms += session.server_ms
             tally.replaced_media += len(session.replaced_media)
             tally.cut_short += session.cut_short
+            tally.unfinished += session.unfinished
             await session.close()
     return tally
 
@@ -503,7 +505,8 @@ def report(args, tally: Tally, log_path: Path) -> None:
             f"{tally.replaced_media} (not errors: a browser shows the newer one)"
         )
         print(
-            f"script runs ended early for a newer rerun request: {tally.cut_short} of {len(tally.server_ms)}"
+            f"script runs ended early for a newer rerun request: {tally.cut_short}, never ended (the next "
+            f"begun first, some elements maybe lost): {tally.unfinished}, of {len(tally.server_ms)} timed"
         )
     print(f"sessions lost: {len(tally.lost_sessions)}; errors: {len(tally.errors)}")
     for error in tally.errors[:15]:
