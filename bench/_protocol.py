@@ -262,6 +262,12 @@ class Session:
         self.states[widget.id] = WidgetState(id=widget.id, json_value=value)
         return await self.rerun(fragment_id=widget.fragment_id)
 
+    async def set_value(self, widget: Widget, **value) -> float:
+        """The user changes a widget, e.g. `string_array_value={"data": ["7"]}` (a segmented control's
+        option) or `string_value="Ada"` (a text input, committed): kept, and sent in its fragment."""
+        self.states[widget.id] = WidgetState(id=widget.id, **value)
+        return await self.rerun(fragment_id=widget.fragment_id)
+
     async def wait_for(self, test: Callable[[Run], bool], after: float, timeout: float) -> Run | None:
         """The first finished run that started after `after` and passes `test`; None after `timeout`
         seconds. Raises ConnectionError when the connection drops meanwhile."""
