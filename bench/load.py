@@ -282,7 +282,9 @@ async def protocol_drawer(
         seconds = await protocol_stroke(session, drawing, a_stroke(rng))
         failed = seconds is None
         if failed:
-            tally.errors.append(f"student {student}: no new prediction within 10 s")
+            tally.errors.append(
+                f"student {student}: no new prediction (none within 10 s, or its run ended without it)"
+            )
         else:
             tally.latencies_ms.append(1000 * seconds)
             if after_digit is not None and len(drawing.strokes) == STROKES_PER_DIGIT:
