@@ -169,6 +169,8 @@ class Session:
         # Images that were gone (404) when their download was answered, after this session had already
         # asked for a newer run: Streamlit drops a replaced image, and a browser shows the newer one.
         self.replaced_media: list[str] = []
+        self.cut_short = 0  # runs that ended FINISHED_EARLY_FOR_RERUN (what had arrived stays shown)
+        self.unfinished = 0  # runs whose end never came: the next run began first (see _new_run)
         self.reruns_sent = 0
         self.lost = False
         self._run: Run | None = None
@@ -258,6 +260,12 @@ class Session:
     async def set_json(self, widget: Widget, value: str) -> float:
         """A custom component reports a new value (e.g. a drawing): kept, and sent in its fragment."""
         self.states[widget.id] = WidgetState(id=widget.id, json_value=value)
+        return await self.rerun(fragment_id=widget.fragment_id)
+
+    async def set_value(self, widget: Widget, **value) -> float:
+        """The user changes a widget, e.g. `string_array_value={"data": ["7"]}` (a segmented control's
+        option) or `string_value="Ada"` (a text input, committed): kept, and sent in its fragment."""
+        self.states[widget.id] = WidgetState(id=widget.id, **value)
         return await self.rerun(fragment_id=widget.fragment_id)
 
     async def wait_for(self, test: Callable[[Run], bool], after: float, timeout: float) -> Run | None:
@@ -368,6 +376,17 @@ class Session:
         return message
 
     def _new_run(self, message: ForwardMsg, now: float) -> None:
+        if self._run is not None:
+            # No script_finished, and maybe not all its elements. Streamlit 1.67 (runtime/app_session.py):
+            # a rerun request that comes after a run's ScriptRunner stopped, while that run's last events
+            # wait on the event loop, starts a new ScriptRunner, and the old one's events are ignored.
+            # The frontend gets the same; it keeps what arrived.
+            run, self._run = self._run, None
+            run.status, run.finished = FINISHED.FINISHED_EARLY_FOR_RERUN, now
+            self.unfinished += 1
+            self.problems += run.exceptions()
+            self.runs.append(run)
+            self._changed.set()
         session = message.new_session
         self.page_script_hash = session.page_script_hash
         if session.HasField("config"):
@@ -402,6 +421,7 @@ class Session:
         if run is None:
             return
         run.status, run.finished = finished, now
+        self.cut_short += finished == FINISHED.FINISHED_EARLY_FOR_RERUN
         if run.done:
             self._drop_unseen_widgets(run.fragment_ids)
             self._age_cache(run.fragment_ids)

@@ -13,11 +13,18 @@ Two kinds of simulated student (`--client`):
     pen adds the canvas's 200 ms debounce before sending: the goal is judged with it added.
 Prints p50/p95 prediction latency, errors (exceptions shown, predictions not shown within 10 s, lost
 connections, browser errors, tracebacks in the server log), the server's resident memory and CPU.
+With `--wall N` (protocol students only), two phases of `--duration` each on the same sessions: the
+class as above, then the same class with N of its students sending each finished digit to the class
+wall and the Wall page open (`--wall-client`: headless Chromium, as on the projector, or a protocol
+session); it prints both phases' p95 side by side and how fast a sent drawing reaches the wall
+(bench/_wall_load.py, on a wall of its own in a fresh data folder).
 
     python bench/load.py --client protocol --students 10 --duration 60
     python bench/load.py --client protocol --students 30 --trainers 2 --duration 90
+    python bench/load.py --client protocol --students 10 --wall 5 --duration 30
 
-Goal at 30 students with 2 training runs: p95 ≤ 1 s, no error, no session lost.
+Goal at 30 students with 2 training runs: p95 ≤ 1 s, no error, no session lost; with the wall open too,
+and each sent drawing on the wall within 2 s.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import _wall_load
 from _browser import rss_mib, streamlit_server
 from _common import machine, percentiles, result_line
 from _protocol import CanvasDrawing, Session
@@ -71,10 +79,13 @@ class Tally:
     runs_ended: int = 0
     rss_mb: list[float] = field(default_factory=list)
     log_length: int = 0  # bytes of server log written by the end of the load
+    log_start: int = 0  # bytes of it written before: their tracebacks belong to an earlier phase
     cores_used: tuple[float, ...] = (0.0, 0.0, 0.0)  # by the server, the browsers, the whole machine
     load_seconds: list[float] = field(default_factory=list)  # page opened → page usable, per student
     server_ms: list[float] = field(default_factory=list)  # rerun request sent → script finished
     replaced_media: int = 0  # images gone when loaded, after a newer run was asked for (not errors)
+    cut_short: int = 0  # script runs ended early for a newer rerun request (protocol client)
+    unfinished: int = 0  # script runs whose end never came, the next one begun (protocol client)
     added_ms: float = 0.0  # what a pupil waits on top of the measured latency (the protocol's debounce)
 
 
@@ -226,12 +237,21 @@ async def open_session(url: str, path: str, ready_key: str, tally: Tally) -> Ses
     return session
 
 
+def answers(widget):
+    """A test of finished runs: a full run or one of `widget`'s fragment. Another fragment's timer can
+    run in between (the Draw page's round banner, every 3 s): its run is not the answer. Its request
+    can also end the answer as FINISHED_EARLY_FOR_RERUN once its elements are out, and a browser
+    shows what arrived: such a run still answers (the caller looks for the element it expects)."""
+    return lambda run: not run.fragment_ids or widget.fragment_id in run.fragment_ids
+
+
 async def protocol_stroke(session: Session, drawing: CanvasDrawing, points) -> float | None:
     """Add a stroke and send the drawing as the canvas does; the seconds until the new prediction
     arrived, or None when the answer had none (or none came within 10 s)."""
     drawing.add(points)
-    sent = await session.set_json(session.widget(CANVAS_KEY), drawing.state_json())
-    run = await session.wait_for(lambda run: run.done, sent, PREDICTION_TIMEOUT_MS / 1000)
+    canvas = session.widget(CANVAS_KEY)
+    sent = await session.set_json(canvas, drawing.state_json())
+    run = await session.wait_for(answers(canvas), sent, PREDICTION_TIMEOUT_MS / 1000)
     seen = run.first(shows_prediction) if run else None
     return None if seen is None else seen - sent
 
@@ -240,14 +260,18 @@ async def protocol_clear(session: Session, drawing: CanvasDrawing) -> None:
     """Clear, as Chromium does: the page's Clear resets the canvas in the browser, which sends its
     empty drawing."""
     drawing.clear()
-    sent = await session.set_json(session.widget(CANVAS_KEY), drawing.state_json())
-    if await session.wait_for(lambda run: run.done, sent, PREDICTION_TIMEOUT_MS / 1000) is None:
+    canvas = session.widget(CANVAS_KEY)
+    sent = await session.set_json(canvas, drawing.state_json())
+    if await session.wait_for(answers(canvas), sent, PREDICTION_TIMEOUT_MS / 1000) is None:
         raise TimeoutError("the cleared canvas got no answer within 10 s")
 
 
-async def protocol_drawer(session: Session, student: int, end: float, tally: Tally) -> None:
-    """A stroke every second, three to a digit; the time from sending it to the new prediction."""
-    rng = random.Random(student)
+async def protocol_drawer(
+    session: Session, student: int, end: float, tally: Tally, seed: str = "", after_digit=None
+) -> None:
+    """A stroke every second, three to a digit; the time from sending it to the new prediction. With
+    `after_digit` (a coroutine function of the session), it is awaited in the second after each digit."""
+    rng = random.Random(f"{seed}{student}" if seed else student)
     brush = session.states[session.widget(BRUSH_KEY).id].double_array_value.data[0]
     drawing = CanvasDrawing(stroke_width=brush)
     failed = False
@@ -258,9 +282,14 @@ async def protocol_drawer(session: Session, student: int, end: float, tally: Tal
         seconds = await protocol_stroke(session, drawing, a_stroke(rng))
         failed = seconds is None
         if failed:
-            tally.errors.append(f"student {student}: no new prediction within 10 s")
+            tally.errors.append(
+                f"student {student}: no new prediction (none within 10 s, or its run ended without it)"
+            )
         else:
             tally.latencies_ms.append(1000 * seconds)
+            if after_digit is not None and len(drawing.strokes) == STROKES_PER_DIGIT:
+                await after_digit(session)
+                tick += 1.0  # it takes the pupil that second: the next stroke comes a second later
         await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
 
 
@@ -295,6 +324,17 @@ async def protocol_warm_up(url: str) -> None:
 async def drive_protocol(url: str, pid: int, log_path: Path, args) -> Tally:
     """The same class as `drive`, each student a `Session` speaking Streamlit's websocket protocol."""
     tally = Tally(added_ms=DEBOUNCE_MS)
+    roles, sessions = await protocol_class(url, args, tally)
+    try:
+        await protocol_phase(roles, sessions, pid, log_path, args, tally)
+    finally:
+        for session in sessions:
+            await session.close()
+    return tally
+
+
+async def protocol_class(url: str, args, tally: Tally) -> tuple[list[tuple], list[Session]]:
+    """Warm up, then open every trainer's and student's session (at most 4 loading at once)."""
     await protocol_warm_up(url)
     loading = asyncio.Semaphore(4)
     roles = [("trainer", "/train", START_KEY)] * args.trainers + [
@@ -309,27 +349,46 @@ async def drive_protocol(url: str, pid: int, log_path: Path, args) -> Tally:
         asyncio.gather(*(arrive(path, ready_key) for _, path, ready_key in roles)),
         timeout=60 + 15 * len(roles),
     )
+    return roles, sessions
+
+
+async def protocol_phase(
+    roles, sessions, pid: int, log_path: Path, args, tally: Tally, seed: str = "", senders=None, watch=None
+) -> None:
+    """`args.duration` seconds of load on open sessions, into `tally`. For the class wall (_wall_load):
+    `seed` for strokes unlike an earlier phase's, `senders` {role index: the student's after_digit} and
+    `watch`, a coroutine function of the phase's end that runs beside the students."""
+    senders = senders or {}
+    before = [
+        (len(s.problems), len(s.server_ms), len(s.replaced_media), s.cut_short, s.unfinished)
+        for s in sessions
+    ]
     end = time.monotonic() + args.duration
     tasks = [
         guarded(
             f"{role} {i}",
-            (protocol_trainer if role == "trainer" else protocol_drawer)(session, i, end, tally),
+            protocol_trainer(session, i, end, tally)
+            if role == "trainer"
+            else protocol_drawer(session, i, end, tally, seed, senders.get(i)),
             tally,
         )
         for i, ((role, _, _), session) in enumerate(zip(roles, sessions, strict=True))
     ]
     tasks.append(sample_server(pid, end, log_path, tally))
+    if watch is not None:
+        tasks.append(watch(end))
     try:
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=args.duration + 60)
     finally:
         for i, ((role, _, _), session) in enumerate(zip(roles, sessions, strict=True)):
+            problems, runs, replaced, cut, unfinished = before[i]
             if session.lost:
                 tally.lost_sessions.add(i)
-            tally.errors += [f"{role} {i}: {problem}" for problem in session.problems]
-            tally.server_ms += session.server_ms
-            tally.replaced_media += len(session.replaced_media)
-            await session.close()
-    return tally
+            tally.errors += [f"{role} {i}: {problem}" for problem in session.problems[problems:]]
+            tally.server_ms += session.server_ms[runs:]
+            tally.replaced_media += len(session.replaced_media[replaced:])
+            tally.cut_short += session.cut_short - cut
+            tally.unfinished += session.unfinished - unfinished
 
 
 def process_times() -> dict[int, tuple[int, float]]:
@@ -445,9 +504,27 @@ def server_tracebacks(log_path: Path, length: int) -> list[str]:
 
 
 def report(args, tally: Tally, log_path: Path) -> None:
-    tally.errors += [f"server: {line.strip()}" for line in server_tracebacks(log_path, tally.log_length)]
     print(f"machine: {machine()}")
     print(f"{args.students} students drawing, {args.trainers} training, {args.duration} s ({args.client})")
+    p95 = summary(args, tally, log_path)
+    met = p95 <= 1000 and not tally.errors and not tally.lost_sessions
+    value = f"p95 {p95:.0f} ms, {len(tally.errors)} errors, {len(tally.lost_sessions)} lost"
+    print(
+        result_line(
+            f"load, {args.students} students + {args.trainers} training ({args.client})",
+            value,
+            "p95 ≤ 1 s, 0 errors",
+            met,
+        )
+    )
+
+
+def summary(args, tally: Tally, log_path: Path, clients: str = "") -> float:
+    """Print one load's figures (its server tracebacks added to its errors); its p95 as a pupil sees it."""
+    tracebacks = server_tracebacks(log_path, tally.log_length)[
+        len(server_tracebacks(log_path, tally.log_start)) :
+    ]
+    tally.errors += [f"server: {line.strip()}" for line in tracebacks]
     pupil_ms = [ms + tally.added_ms for ms in tally.latencies_ms]  # what a pupil waits
     if tally.latencies_ms:
         p = percentiles(tally.latencies_ms)
@@ -477,7 +554,7 @@ def report(args, tally: Tally, log_path: Path) -> None:
     if tally.rss_mb:
         print(f"server RSS: start {tally.rss_mb[0]:.0f} MiB, peak {max(tally.rss_mb):.0f} MiB")
     server, students, everything = tally.cores_used
-    clients = "browsers and driver" if args.client == "browser" else "protocol clients"
+    clients = clients or ("browsers and driver" if args.client == "browser" else "protocol clients")
     print(
         f"cores busy on average: server {server:.2f}, simulated students ({clients}) {students:.2f}, "
         f"whole machine {everything:.2f} of {os.cpu_count()}"
@@ -490,20 +567,14 @@ def report(args, tally: Tally, log_path: Path) -> None:
             f"images already replaced by a newer drawing when their download was answered: "
             f"{tally.replaced_media} (not errors: a browser shows the newer one)"
         )
+        print(
+            f"script runs ended early for a newer rerun request: {tally.cut_short}, never ended (the next "
+            f"begun first, some elements maybe lost): {tally.unfinished}, of {len(tally.server_ms)} timed"
+        )
     print(f"sessions lost: {len(tally.lost_sessions)}; errors: {len(tally.errors)}")
     for error in tally.errors[:15]:
         print(f"  {error}")
-    p95 = percentiles(pupil_ms)["p95"] if pupil_ms else float("inf")
-    met = p95 <= 1000 and not tally.errors and not tally.lost_sessions
-    value = f"p95 {p95:.0f} ms, {len(tally.errors)} errors, {len(tally.lost_sessions)} lost"
-    print(
-        result_line(
-            f"load, {args.students} students + {args.trainers} training ({args.client})",
-            value,
-            "p95 ≤ 1 s, 0 errors",
-            met,
-        )
-    )
+    return percentiles(pupil_ms)["p95"] if pupil_ms else float("inf")
 
 
 def main() -> None:
@@ -518,17 +589,23 @@ def main() -> None:
         default="browser",
         help="a headless Chromium per student, or Streamlit's websocket protocol from Python",
     )
+    _wall_load.add_arguments(parser)
     args = parser.parse_args()
     args.students = min(max(args.students, 1), 60)
     args.trainers = min(max(args.trainers, 0), 10)
     args.duration = min(max(args.duration, 5), 600)
+    args.wall = min(max(args.wall, 0), args.students)
+    if args.wall and args.client != "protocol":
+        parser.error("--wall needs --client protocol: its senders are protocol students")
     log_path = Path(tempfile.gettempdir()) / f"digitlab-load-{os.getpid()}.log"
-    env = {"DIGITLAB_TRAINING_SLOTS": str(args.slots)} if args.slots else None
-    with streamlit_server(log_path, env) as (url, server, _):
-        pid = server.pid
-        load = drive if args.client == "browser" else drive_protocol
-        tally = asyncio.run(load(url, pid, log_path, args))
-    report(args, tally, log_path)
+    env = {"DIGITLAB_TRAINING_SLOTS": str(args.slots)} if args.slots else {}
+    with contextlib.ExitStack() as stack:
+        if args.wall:  # a wall of its own: the load never posts on a real class's wall
+            env |= stack.enter_context(_wall_load.own_data_dir())
+        url, server, _ = stack.enter_context(streamlit_server(log_path, env))
+        load = _wall_load.drive_phases if args.wall else drive if args.client == "browser" else drive_protocol
+        tally = asyncio.run(load(url, server.pid, log_path, args))
+    (_wall_load.report if args.wall else report)(args, tally, log_path)
     print(f"server log: {log_path}")
 
 

@@ -3,6 +3,8 @@
 Two simulated pupils draw for 10 s while one trains: every stroke must come back with a new prediction
 (a wrong canvas message would get "Nothing to read yet" instead), with no exception, no lost session and
 no traceback in the server's log; the trainer's Start must start runs that end with their results.
+Then the class wall phase (bench/_wall_load.py), briefly: a pupil who sends each finished digit must
+see every send on the Wall page, open in Chromium, within 10 s.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))
 
+import _wall_load  # noqa: E402
 import load  # noqa: E402
 from _browser import streamlit_server  # noqa: E402
 
@@ -36,3 +39,24 @@ def test_protocol_students_get_a_prediction_for_every_stroke(tmp_path):
     assert all(0 < ms < load.PREDICTION_TIMEOUT_MS for ms in tally.latencies_ms)
     assert tally.runs_started >= 1 and tally.runs_ended >= 1
     assert load.server_tracebacks(log_path, tally.log_length) == []
+
+
+def test_protocol_senders_reach_the_class_wall(tmp_path):
+    seconds = 8  # a phase: two digits, so two sends
+    args = argparse.Namespace(
+        students=2, trainers=0, duration=seconds, client="protocol", wall=1, wall_client="browser"
+    )
+    log_path = tmp_path / "server.log"
+    with (
+        _wall_load.own_data_dir() as env,
+        streamlit_server(log_path, env) as (url, server, _),
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        phases = pool.submit(asyncio.run, _wall_load.drive_phases(url, server.pid, log_path, args))
+        without, with_wall, wall = phases.result()
+    assert without.latencies_ms and with_wall.latencies_ms
+    assert without.lost_sessions == with_wall.lost_sessions == set()
+    assert wall.errors == []
+    assert len(wall.pressed) >= 2 and set(wall.acknowledged) == set(wall.pressed)
+    assert wall.in_time() == set(wall.pressed)  # every send on the wall within 10 s
+    assert all(0 < ms < 10_000 for ms in wall.delays_ms(wall.pressed))
