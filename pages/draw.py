@@ -18,7 +18,7 @@ from digitlab.app import state, widgets, workarounds
 from digitlab.app.look_inside import look_inside, why_it_read
 from digitlab.app.model_upload import model_upload
 from digitlab.app.shelf_picker import model_picker
-from digitlab.app.wall_send import MEANT, round_banner, send_panel
+from digitlab.app.wall_send import choose_meant, round_banner, send_panel
 from digitlab.app.widgets import show_pixels
 
 CANVAS = "canvas"  # the canvas's key; its drawing lives in st.session_state[CANVAS]
@@ -63,7 +63,7 @@ def save_correction(image: np.ndarray, canvas: np.ndarray) -> None:
     if label is not None:
         state.own_handwriting().add(image, label, canvas)
         st.session_state[SAVED] = label
-        st.session_state[MEANT] = label  # and the digit meant, should it go to the class wall too
+        choose_meant(label)  # the digit meant too, should it go to the class wall
         st.session_state[CORRECTION] = None
 
 
@@ -111,6 +111,7 @@ def drawing_pad() -> np.ndarray | None:
 
 @st.fragment
 def drawing_panel() -> None:
+    round_banner()  # the teacher's prompt, read again at every stroke, when a round of the wall is open
     st.caption(f"Reading with {widgets.describe_active_model()}.")  # here: a run may end while you draw
     answer = None
     with st.container(horizontal=True, wrap=True, gap="medium"):
@@ -143,7 +144,6 @@ def drawing_panel() -> None:
 
 workarounds.through_router()
 st.title("Draw a digit")
-round_banner()  # the teacher's prompt, when a round of the class wall is open
 widgets.require_active_classifier()
 model_upload("draw_model_file")  # before the panel, whose first line names the model in use
 model_picker("draw_model")  # after the upload: it shows the model an upload has just made active

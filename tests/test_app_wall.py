@@ -9,6 +9,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from digitlab.classroom import wall
@@ -63,6 +64,20 @@ def test_a_drawing_sent_from_draw_is_on_the_wall_and_in_its_matrix():
     mix_ups.set_value(mix_ups.options[0]).run()
     assert "7s read as 1: 1 drawing" in texts(at.subheader)
     assert [t["id"] for t in grid_tiles(at, "wall_cell_grid")] == [sent.id]
+
+
+def test_the_digit_meant_and_the_nickname_outlive_a_cleared_canvas():
+    at = open_page("draw")
+    draw(at, png_of_a_one())
+    send_a_one(at, meant=3, nickname="Bo")
+    blank = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    buffer = io.BytesIO()
+    blank.save(buffer, format="PNG")
+    draw(at, buffer.getvalue())  # Clear: nothing to read, so no send panel
+    assert not at.get("button_group") or "wall_meant" not in [b.key for b in at.button_group]
+    draw(at, png_of_a_one())
+    assert at.segmented_control(key="wall_meant").value == 3
+    assert at.text_input(key="wall_nickname").value == "Bo"
 
 
 def test_the_filter_shows_one_digit_and_rereading_changes_the_verdicts():

@@ -1,9 +1,11 @@
 """The class wall on the Draw page: the teacher's round prompt, and "Send to the class wall".
 
-The prompt (`round_banner`) is re-read every ROUND_POLL_S in a fragment of its own, so a round the
-teacher starts reaches every student's page without a stroke, and without rerunning the canvas. A
-drawing goes to the wall (`classroom.wall`) with the digit the student meant, the reading and an
-optional nickname; the same drawing sent twice is stored once.
+The prompt (`round_banner`) is read again at every stroke, inside the drawing's fragment, and when the
+page opens: a timer of its own on every student's page (one rerun every few seconds each) interrupted
+the strokes' own runs under load (bench/load.py --wall), and a prediction then never came. A drawing
+goes to the wall (`classroom.wall`) with the digit the student meant, the reading and an optional
+nickname; the same drawing sent twice is stored once. The digit and the nickname are kept from drawing
+to drawing, also while Clear hides the panel (Streamlit forgets a widget's value once it is gone).
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from digitlab import reading
 from digitlab.app import state
 from digitlab.classroom import board, wall
 
-ROUND_POLL_S = 3.0
-MEANT = "wall_meant"  # the digit the student meant, kept from drawing to drawing
+MEANT = "wall_meant"  # the digit the student meant (the widget's key)
 NICKNAME = "wall_nickname"
+KEPT = {MEANT: "wall_meant_kept", NICKNAME: "wall_nickname_kept"}  # the same, kept while the panel is hidden
 ROUND_SEEN = "wall_round_seen"  # the round whose digit was last put in MEANT
 SENT = "wall_sent"  # (digest of the drawing, Sent, message) of the last send
 
@@ -44,16 +46,24 @@ def open_round() -> wall.Round | None:
         return None  # the banner is a nicety: a busy or missing database must not break Draw
 
 
-@st.fragment(run_every=ROUND_POLL_S)
+def choose_meant(digit: int) -> None:
+    """Make `digit` the one meant (a round's digit, a correction), before the panel's widgets are drawn."""
+    st.session_state[MEANT] = st.session_state[KEPT[MEANT]] = digit
+
+
+def keep(key: str) -> None:
+    st.session_state[KEPT[key]] = st.session_state[key]
+
+
 def round_banner() -> None:
-    """The open round's prompt at the top of Draw, and its digit as the one meant."""
+    """The open round's prompt, large, and its digit as the one meant when the round is new."""
     current = open_round()
     if current is None:
         return
     show_prompt(current.prompt, 2.0)
     if current.digit is not None and st.session_state.get(ROUND_SEEN) != current.id:
         st.session_state[ROUND_SEEN] = current.id
-        st.session_state[MEANT] = current.digit
+        choose_meant(current.digit)
 
 
 def drawing_key(answer: reading.Reading, canvas: np.ndarray) -> tuple[np.ndarray, bytes, str]:
@@ -91,11 +101,21 @@ def send(answer: reading.Reading, canvas: np.ndarray) -> None:
 
 def send_panel(answer: reading.Reading, canvas: np.ndarray) -> None:
     """Which digit you meant, an optional nickname and "Send to the class wall"; a line confirms it."""
+    for key, kept in KEPT.items():  # back after Clear hid the panel
+        if key not in st.session_state and kept in st.session_state:
+            st.session_state[key] = st.session_state[kept]
     with st.container(border=True, key="wall_send"):
         st.markdown("**Send to the class wall**: only the drawing, the digit and your nickname are shown.")
-        st.segmented_control("The digit you meant", range(10), key=MEANT, required=True)
+        st.segmented_control(
+            "The digit you meant", range(10), key=MEANT, required=True, on_change=keep, args=(MEANT,)
+        )
         st.text_input(
-            "Nickname (optional)", max_chars=board.MAX_NICKNAME, placeholder="e.g. Ada", key=NICKNAME
+            "Nickname (optional)",
+            max_chars=board.MAX_NICKNAME,
+            placeholder="e.g. Ada",
+            key=NICKNAME,
+            on_change=keep,
+            args=(NICKNAME,),
         )
         st.button(
             "Send to the class wall",
