@@ -31,6 +31,7 @@ FILTER = "wall_filter"
 CELL = "wall_cell"  # (meant, read) of the square last clicked
 MIX_UPS = "wall_mix_ups"
 MATRIX = "wall_matrix"
+FIGURE = "wall_figure"  # (what it shows, the Plotly figure of the class's matrix)
 TEACHER = "wall_teacher"  # this session gave the teacher code
 AS_SENT = "sent"  # the "Read with" option of each drawing's own reading
 
@@ -125,14 +126,25 @@ def remember_pair(cells: dict) -> None:
     st.session_state[CELL] = cells.get(st.session_state[MIX_UPS])
 
 
+def matrix_figure(confusion: np.ndarray, cell) -> object:
+    """The class's matrix with `cell` selected, built again only when it changed: building a Plotly
+    figure is most of what the wall's once-a-second rerun costs (12 of about 25 ms)."""
+    key = (confusion.tobytes(), cell)
+    cached = st.session_state.get(FIGURE)
+    if cached is None or cached[0] != key:
+        figure = charts.confusion_matrix_figure(confusion, rows="Digit meant", columns="Read as")
+        figure.update_traces(
+            selectedpoints=[10 * cell[0] + cell[1]] if cell else None,
+            unselected={"marker": {"opacity": 0.45}, "textfont": {"color": "#3d3d3d"}},
+        )
+        cached = st.session_state[FIGURE] = (key, figure)
+    return cached[1]
+
+
 def class_matrix(read: wall.ClassReading, drawings: list[wall.WallDrawing], reads: dict[int, int]) -> None:
     """Meant digit against what the network read; a click on a square shows the drawings behind it."""
     cell = st.session_state.get(CELL)
-    figure = charts.confusion_matrix_figure(read.evaluation.confusion, rows="Digit meant", columns="Read as")
-    figure.update_traces(
-        selectedpoints=[10 * cell[0] + cell[1]] if cell else None,
-        unselected={"marker": {"opacity": 0.45}, "textfont": {"color": "#3d3d3d"}},
-    )
+    figure = matrix_figure(read.evaluation.confusion, cell)
     with st.container(horizontal=True, wrap=True):
         st.plotly_chart(
             figure,
