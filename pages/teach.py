@@ -14,6 +14,7 @@ from digitlab.app import state, widgets, workarounds
 from digitlab.classroom import handwriting
 
 IMPORT = "teach_import"
+PICKED = "teach_picked"  # the drawing chosen to fix, by its place in the set (0 = the oldest)
 NOTICE = "teach_notice"  # what the last import or fine-tuning did, shown once
 MIN_DRAWINGS = 3  # fewer is not worth a fine-tuning
 SHOWN = 40  # the newest drawings drawn in the grid
@@ -61,6 +62,58 @@ def show_drawings(drawings: handwriting.HandwritingSet, predictions: np.ndarray)
     st.plotly_chart(figure, theme=None, key="teach_grid")
 
 
+def drawing_name(index: int, labels: np.ndarray, predictions: np.ndarray) -> str:
+    read = "" if labels[index] == predictions[index] else f", read as {predictions[index]}"
+    return f"No. {index + 1}: a {labels[index]}{read}"
+
+
+def relabel(drawings: handwriting.HandwritingSet, index: int, key: str) -> None:
+    if (label := st.session_state.get(key)) is not None:
+        drawings.relabel(index, label)
+        st.session_state[NOTICE] = ("success", f"No. {index + 1} is a {label} now.")
+
+
+def remove(drawings: handwriting.HandwritingSet, index: int) -> None:
+    drawings.remove(index)
+    st.session_state.pop(PICKED, None)
+    st.session_state[NOTICE] = ("success", f"No. {index + 1} is out of the set.")
+
+
+def fix_a_drawing(drawings: handwriting.HandwritingSet, predictions: np.ndarray) -> None:
+    """Change a drawing's digit, or take it out: a slip of the finger on "It's actually a …" is undone."""
+    labels = drawings.labels
+    newest_first = list(range(len(drawings) - 1, -1, -1))
+    misread_first = sorted(newest_first, key=lambda i: labels[i] == predictions[i])  # likeliest slips
+    with st.expander("Fix a drawing: change its digit, or take it out", icon=":material/edit:"):
+        index = st.selectbox(
+            "Drawing",
+            misread_first,
+            format_func=lambda i: drawing_name(i, labels, predictions),
+            key=PICKED,
+            help="The ones the network reads differently come first: a wrong label is often among them.",
+        )
+        with st.container(horizontal=True, wrap=True, vertical_alignment="center"):
+            widgets.show_pixels(drawings.drawings[index].image, 112, f"No. {index + 1}")
+            with st.container(width="stretch"):
+                key = f"teach_label_{index}_{labels[index]}"
+                st.segmented_control(
+                    "It is a …",
+                    range(10),
+                    default=int(labels[index]),
+                    key=key,
+                    required=True,
+                    on_change=relabel,
+                    args=(drawings, index, key),
+                )
+                st.button(
+                    "Take it out of the set",
+                    icon=":material/delete:",
+                    key="teach_remove",
+                    on_click=remove,
+                    args=(drawings, index),
+                )
+
+
 def progress_bar():
     """A bar for the fine-tuning, once it has a slot; the function that moves it after each batch."""
     bar = st.progress(0.0, text="Fine-tuning…")
@@ -104,6 +157,7 @@ if not len(drawings):
 else:
     evaluation = show_scores(classifier, drawings)
     show_drawings(drawings, evaluation.predictions)
+    fix_a_drawing(drawings, evaluation.predictions)
     st.subheader("Fine-tune on your drawings")
     st.caption(
         "A copy of the network trains for a few passes on your drawings, augmented, each batch mixed with "
@@ -114,7 +168,7 @@ else:
         icon=":material/model_training:",
         key="teach_fine_tune",
         disabled=len(drawings) < MIN_DRAWINGS,
-        help=f"Needs at least {MIN_DRAWINGS} drawings.",
+        help=f"Needs at least {MIN_DRAWINGS} drawings." if len(drawings) < MIN_DRAWINGS else None,
     ):
         fine_tune(classifier, drawings, evaluation.accuracy)
 
@@ -129,7 +183,9 @@ with st.container(horizontal=True, wrap=True):
         disabled=not len(drawings),
         help="28×28 PNGs, the canvas as drawn, and labels.csv (file,label).",
     )
-    if st.button("Forget them", icon=":material/delete:", key="teach_clear", disabled=not len(drawings)):
-        drawings.drawings.clear()
-        st.rerun()
+    with st.popover("Forget them…", icon=":material/delete:", disabled=not len(drawings)):
+        st.write(f"Forget all {len(drawings)} drawings? Download them first to keep them.")
+        if st.button("Yes, forget them", type="primary", key="teach_clear"):
+            drawings.drawings.clear()
+            st.rerun()
 st.file_uploader("Import drawings from a zip downloaded here", type=["zip"], key=IMPORT, on_change=import_zip)

@@ -128,6 +128,31 @@ def test_teach_page_compares_your_handwriting_with_mnist():
     assert charts_keys(at) == ["teach_grid"]
 
 
+def test_a_wrong_label_is_fixed_or_the_drawing_taken_out_and_forgetting_asks_first():
+    from digitlab.data import load_mnist
+
+    mnist = load_mnist()
+    drawings = handwriting.HandwritingSet()
+    drawings.add(mnist.x_test[0], int(mnist.y_test[0]))  # a 7, labelled right
+    drawings.add(mnist.x_test[1], 5)  # a 2, a slip of the finger: labelled 5
+    drawings.add(mnist.x_test[2], int(mnist.y_test[2]))
+    at = teach_with(drawings)
+    picked = at.selectbox(key="teach_picked")
+    assert picked.value == 1  # the misread one comes first
+    assert picked.format_func(1) == "No. 2: a 5, read as 2"
+    label = next(b for b in at.button_group if b.key.startswith("teach_label_1_"))
+    label.set_value(2).run()
+    assert list(drawings.labels) == [7, 2, 1] and "No. 2 is a 2 now." in texts(at.success)
+    assert at.button(key="teach_fine_tune").proto.help == ""  # no "needs 3" tooltip over a live button
+    at.button(key="teach_remove").click().run()
+    assert len(drawings) == 2 and list(drawings.labels) == [7, 1]
+    assert at.button(key="teach_fine_tune").proto.help == "Needs at least 3 drawings."
+    # "Forget them…" only asks; its "Yes" forgets.
+    assert len(drawings) == 2
+    at.button(key="teach_clear").click().run()
+    assert len(drawings) == 0
+
+
 def test_a_bad_zip_is_a_message_and_a_good_one_is_imported():
     at = open_page("teach")
     at.file_uploader(key="teach_import").upload("x.zip", b"not a zip", "application/zip").run()

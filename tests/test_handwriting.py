@@ -158,3 +158,16 @@ def test_the_new_modules_import_without_streamlit_or_tensorflow():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert not {"streamlit", "tensorflow", "keras"} & set(loaded)
+
+
+def test_a_drawing_can_be_relabelled_or_taken_out():
+    drawings = hw.HandwritingSet()
+    for label in (1, 7, 3):
+        drawings.add(np.full((28, 28), label, np.uint8), label)
+    drawings.relabel(1, 9)
+    assert list(drawings.labels) == [1, 9, 3]
+    assert (drawings.images[1] == 7).all()  # the drawing itself is unchanged
+    drawings.remove(0)
+    assert list(drawings.labels) == [9, 3]
+    with pytest.raises(ValueError):
+        drawings.relabel(0, 10)

@@ -12,7 +12,7 @@ import csv
 import io
 import zipfile
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -57,6 +57,16 @@ class HandwritingSet:
         drawing = Drawing(image.astype(np.uint8).copy(), int(label), png)
         self.drawings.append(drawing)
         return drawing
+
+    def relabel(self, index: int, label: int) -> None:
+        """Say that drawing `index` (0 = the oldest) is a `label` after all."""
+        if not 0 <= int(label) <= 9:
+            raise ValueError(f"a label is a digit 0-9, got {label}")
+        self.drawings[index] = replace(self.drawings[index], label=int(label))
+
+    def remove(self, index: int) -> None:
+        """Take drawing `index` (0 = the oldest) out of the set."""
+        del self.drawings[index]
 
     @property
     def images(self) -> np.ndarray:
