@@ -10,7 +10,7 @@ the session's history for the Compare page, and its model, metrics and charts ca
 import streamlit as st
 
 from digitlab import config, data, estimate, image_charts
-from digitlab.app import settings_form, state, widgets, workarounds
+from digitlab.app import resources, settings_form, state, widgets, workarounds
 from digitlab.app.model_upload import model_upload
 from digitlab.app.run_views import live_view, results, run_controls
 
@@ -51,10 +51,12 @@ controls.button(
 free_memory = estimate.available_memory_bytes()
 if train_config is not None and (warning := estimate.memory_warning(train_config, free_memory)):
     controls.warning(warning, icon=":material/memory:")
-if train_config is not None and (warning := estimate.long_run_warning(train_config)):
+resources.calibrate_in_the_background()  # the forecast below becomes this server's own
+forecast = resources.forecasts().forecast(train_config) if train_config is not None else None
+if train_config is not None and (warning := estimate.long_run_warning(train_config, forecast)):
     controls.warning(warning, icon=":material/schedule:")
 elif train_config is not None:
-    controls.caption(f"Takes about {estimate.format_duration(estimate.estimate_seconds(train_config))}.")
+    controls.caption(f"Takes about {estimate.format_duration(forecast)} on this server.")
 
 if run is None:
     st.info("No network trained yet in this session. The Quick demo preset takes about ten seconds.")

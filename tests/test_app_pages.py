@@ -95,6 +95,9 @@ def test_a_preset_fills_the_controls_and_warns_when_slow():
     assert [at.select_slider(key=f"train_units_{i}").value for i in range(2)] == [512, 256]
     assert at.select_slider(key="train_dropout").value == 0.2
     assert at.slider(key="train_epochs").value == 15
+    assert not at.warning and "on this server" in texts(at.caption)  # about a minute and a half: no warning
+    at.selectbox(key="train_preset").select("Robust (for drawings)").run()
+    at.slider(key="train_epochs").set_value(50).run()  # minutes, whatever this server measured
     assert "would take about" in texts(at.warning)
 
 

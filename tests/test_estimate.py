@@ -7,11 +7,12 @@ import pytest
 from digitlab import estimate
 from digitlab.config import DEFAULT_MODEL_CONFIG, PRESETS, TrainConfig
 
-# Wall times measured on this 2-core machine (Keras already imported), see MACS_PER_SECOND's comment.
+# Wall times, scoring included, measured on this project's 2-core machine by bench/forecast.py (Keras
+# already imported): the built-in pace, before any calibration, is within 2× of them.
 MEASURED = [
-    (PRESETS["Quick demo"], 3.5),
-    (PRESETS["Best MLP"].replace(train_size=10_000, epochs=1), 6.2),
-    (TrainConfig(architecture="cnn", hidden_units=(128,), train_size=3_000, epochs=1), 18.4),
+    (PRESETS["Quick demo"], 2.4),
+    (PRESETS["Tutorial 784-128-64-10"].replace(train_size=20_000), 5.5),
+    (PRESETS["Fast 98% (CNN)"].replace(train_size=10_000), 9.1),
 ]
 
 
@@ -28,7 +29,7 @@ def test_macs_of_the_cnn_count_both_convolutions():
     assert estimate.macs_per_image(TrainConfig(architecture="cnn", hidden_units=(128,))) == 4_241_152
 
 
-@pytest.mark.parametrize(("config", "seconds"), MEASURED, ids=["quick", "best-mlp-10k", "cnn-3k"])
+@pytest.mark.parametrize(("config", "seconds"), MEASURED, ids=["quick", "tutorial-20k", "fast-cnn-10k"])
 def test_estimate_is_within_a_factor_two_of_measured_runs(config, seconds):
     assert seconds / 2 <= estimate.estimate_seconds(config) <= seconds * 2
 
@@ -107,7 +108,53 @@ def test_the_servers_free_memory_is_read_on_linux():
 def test_an_ensemble_takes_as_long_as_its_networks_one_after_another():
     one = TrainConfig(hidden_units=(64,), train_size=5_000)
     three = one.replace(members=3)
-    startup = estimate.STARTUP_SECONDS
-    assert estimate.estimate_seconds(three) - startup == pytest.approx(
-        3 * (estimate.estimate_seconds(one) - startup)
-    )
+    assert estimate.training_seconds(three) == pytest.approx(3 * estimate.training_seconds(one))
+    assert estimate.estimate_seconds(three) > estimate.estimate_seconds(one) * 2
+
+
+def test_a_calibration_learns_each_architectures_pace_from_finished_runs():
+    calibration = estimate.Calibration()
+    mlp, cnn = TrainConfig(hidden_units=(64,), train_size=5_000), TrainConfig(architecture="cnn")
+    built_in = calibration.forecast(cnn)
+    work = estimate.training_seconds(cnn) - estimate.STARTUP_SECONDS
+    calibration.record(cnn, estimate.STARTUP_SECONDS + work / 2)  # its batches went twice as fast here
+    assert calibration.correction(cnn) == pytest.approx(0.5) and calibration.correction(mlp) == 1.0
+    assert calibration.forecast(cnn) < built_in * 0.6
+    calibration.record(cnn, estimate.STARTUP_SECONDS + work)  # the next run moves it halfway back
+    assert calibration.correction(cnn) == pytest.approx(0.75)
+    calibration.record(cnn, 1e6)  # one absurd run cannot wreck the forecast
+    assert calibration.correction(cnn) == estimate.Calibration.LIMITS[1]
+    twin = calibration.copy()
+    twin.record(mlp, 0.01)
+    assert calibration.correction(mlp) == 1.0  # a copy learns alone
+
+
+@pytest.mark.slow
+def test_a_calibrated_forecast_is_within_1_5x_of_a_real_run(mnist):
+    """Issue 13: the forecast read 10-14× too long. Measured here, as the server does at start-up."""
+    import time
+
+    from digitlab.learn.calibration import calibrate
+    from digitlab.learn.training import train
+
+    config = PRESETS["Tutorial 784-128-64-10"].replace(train_size=20_000)  # not one of the calibration's
+    tries = []
+    for _ in range(2):  # a shared machine's neighbours can slow one measurement down 2×: then once more
+        calibration = estimate.Calibration()
+        calibrate(calibration, mnist)
+        forecast = calibration.forecast(config)
+        started = time.perf_counter()
+        train(config, mnist, predictions_first=False)
+        seconds = time.perf_counter() - started
+        tries.append(f"forecast {forecast:.1f} s, took {seconds:.1f} s")
+        if seconds / 1.5 <= forecast <= seconds * 1.5:
+            return
+    pytest.fail("; ".join(tries))
+
+
+def test_the_start_up_measurement_gives_way_to_a_waiting_run(small_mnist):
+    from digitlab.learn import calibration as measuring
+
+    calibration = estimate.Calibration()
+    measuring.calibrate(calibration, small_mnist, go_on=lambda: False)
+    assert not calibration.measured and calibration.correction(TrainConfig()) == 1.0

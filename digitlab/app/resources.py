@@ -13,7 +13,7 @@ import threading
 
 import streamlit as st
 
-from digitlab import data, modelfile, shelf
+from digitlab import data, estimate, modelfile, shelf
 from digitlab.app import workarounds
 from digitlab.classroom.runs import RunWatcher
 from digitlab.classroom.slots import TrainingSlots, slot_count
@@ -101,6 +101,42 @@ def get_shelf_evaluation(key: str):
 def training_slots() -> TrainingSlots:
     """How many runs may train at once on this server (env DIGITLAB_TRAINING_SLOTS); later ones queue."""
     return TrainingSlots(slot_count())
+
+
+@st.cache_resource
+def forecasts() -> estimate.Calibration:
+    """This server's forecast of a run's time: built in, measured by `calibrate_in_the_background`,
+    then corrected by every run that finishes here (`state.settle_finished_run`)."""
+    return estimate.Calibration()
+
+
+_calibration_started = threading.Event()
+
+
+def calibrate_in_the_background() -> None:
+    """Once TensorFlow is loaded, time a few seconds of tiny runs (`learn.calibration`) in a free
+    training slot, so that the forecasts are this server's; skipped while every slot is busy, and cut
+    short when a student's run comes to wait for the slot."""
+    if _calibration_started.is_set() or not tensorflow_ready():
+        return
+    _calibration_started.set()
+
+    def measure() -> None:
+        slots, ticket, no_wait = training_slots(), object(), threading.Event()
+        no_wait.set()
+        if not slots.acquire(ticket, no_wait):
+            _calibration_started.clear()  # every slot is training: another page visit tries again
+            return
+        try:
+            from digitlab.learn.calibration import calibrate
+
+            calibrate(forecasts(), get_dataset(), go_on=lambda: not slots.anyone_waiting())
+        except Exception as error:  # noqa: BLE001 - a forecast is a nicety: the built-in one stays
+            print(f"digitlab: timing this server's training failed, forecasts stay built in: {error!r}")
+        finally:
+            slots.release()
+
+    threading.Thread(target=measure, name="digitlab-calibration", daemon=True).start()
 
 
 @st.cache_resource

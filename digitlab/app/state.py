@@ -147,6 +147,8 @@ def settle_finished_run() -> None:
     if run.state in ("finished", "stopped") and run.result is not None:
         st.session_state[ADOPTED_RUN] = run
         set_active(run.result.classifier, run.result.evaluation)
+        if run.state == "finished" and run.continues is None and not run.result.diverged:
+            resources.forecasts().record(run.config, run.result.seconds)  # the next forecasts learn from it
 
 
 def using_trained_model() -> bool:

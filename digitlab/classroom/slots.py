@@ -52,6 +52,11 @@ class TrainingSlots:
             self._busy -= 1
             self._changed.notify_all()
 
+    def anyone_waiting(self) -> bool:
+        """Whether a run waits in line for a slot."""
+        with self._changed:
+            return bool(self._waiting)
+
     def position(self, ticket) -> int | None:
         """1 for the next in line, 2 behind it, ...; None when `ticket` is not waiting."""
         with self._changed:
