@@ -199,6 +199,7 @@ class Calibration:
 
     SMOOTHING = 0.5  # after the first, each finished run moves the correction halfway to what it measured
     LIMITS = (0.2, 5.0)  # a correction never goes beyond these: one odd run cannot wreck the forecast
+    MIN_WORK_S = 2.0  # runs forecast to train for less than this teach it nothing
 
     def __init__(self, pace: Pace = DEFAULT_PACE):
         self.pace = pace
@@ -250,8 +251,8 @@ class Calibration:
         with self._lock:
             work = _work_seconds(config, self.pace)
             spent = training_s / config.members - self.startup(config)
-            if work <= 0 or spent <= 0:
-                return
+            if work < self.MIN_WORK_S or spent <= 0:
+                return  # a run of a few batches is mostly its start: it says little of the pace
             measured = spent / work
             before = self._corrections.get(config.architecture)
             after = measured if before is None else before * (1 - self.SMOOTHING) + measured * self.SMOOTHING

@@ -124,9 +124,13 @@ def test_a_calibration_learns_each_architectures_pace_from_finished_runs():
     assert calibration.correction(cnn) == pytest.approx(0.75)
     calibration.record(cnn, 1e6)  # one absurd run cannot wreck the forecast
     assert calibration.correction(cnn) == estimate.Calibration.LIMITS[1]
+    tiny = TrainConfig(hidden_units=(64,), train_size=500, epochs=1)
+    calibration.record(tiny, 0.01)
+    assert calibration.correction(tiny) == 1.0  # a run of a few batches is mostly its start: ignored
+    big = mlp.replace(train_size=60_000, epochs=5)
     twin = calibration.copy()
-    twin.record(mlp, 0.01)
-    assert calibration.correction(mlp) == 1.0  # a copy learns alone
+    twin.record(big, estimate.training_seconds(big) * 2)
+    assert twin.correction(mlp) > 1.5 and calibration.correction(mlp) == 1.0  # a copy learns alone
 
 
 @pytest.mark.slow
