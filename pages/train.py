@@ -59,7 +59,7 @@ elif train_config is not None:
     controls.caption(f"Takes about {estimate.format_duration(forecast)} on this server.")
 
 if run is None:
-    st.info("No network trained yet in this session. The Quick demo preset takes about ten seconds.")
+    st.info("No network trained yet in this session. The Quick demo preset takes a few seconds.")
 else:
     learnt_from = config.TRAINING_DATA[run.config.data]
     size = f"{run.config.train_size:,} images ({learnt_from})"
