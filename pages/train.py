@@ -48,15 +48,15 @@ run_controls(run, controls)
 controls.button(
     "Stop", icon=":material/stop:", key="train_stop", disabled=not busy, on_click=run.stop if busy else None
 )
-free_memory = estimate.available_memory_bytes()
-if train_config is not None and (warning := estimate.memory_warning(train_config, free_memory)):
-    controls.warning(warning, icon=":material/memory:")
-resources.calibrate_in_the_background()  # the forecast below becomes this server's own
-forecast = resources.forecasts().forecast(train_config) if train_config is not None else None
-if train_config is not None and (warning := estimate.long_run_warning(train_config, forecast)):
-    controls.warning(warning, icon=":material/schedule:")
-elif train_config is not None:
-    controls.caption(f"Takes about {estimate.format_duration(forecast)} on this server.")
+resources.calibrate_in_the_background()  # the forecasts below become this server's own
+if train_config is not None and not busy:  # while a run trains, its progress bar has the live ETA
+    if warning := estimate.memory_warning(train_config, estimate.available_memory_bytes()):
+        controls.warning(warning, icon=":material/memory:")
+    forecast = resources.forecasts().forecast(train_config)
+    if warning := estimate.long_run_warning(train_config, forecast):
+        controls.warning(warning, icon=":material/schedule:")
+    else:
+        controls.caption(f"Takes about {estimate.format_duration(forecast)} on this server.")
 
 if run is None:
     st.info("No network trained yet in this session. The Quick demo preset takes a few seconds.")

@@ -296,3 +296,28 @@ def test_a_scheduled_learning_rate_is_drawn_on_the_loss_chart(train_page, base_u
     save_screenshot(page, "train-schedule")
     assert_no_exception(page)
     assert console_errors == []
+
+
+def test_at_the_projector_the_buttons_the_bar_and_both_curves_stay_in_view(train_page, base_url):
+    """1366×768: a slow preset's warning shows before the run; while it trains the warning makes way,
+    and Start, Stop, the progress bar and both curves are all on screen (issue 13: they were cut off)."""
+    page = train_page
+    page.set_viewport_size({"width": 1366, "height": 768})
+    goto(page, base_url, "/train?train_preset=Tutorial+784-128-64-10&train_epochs=50")
+    expect(page.get_by_text("This run would take about")).to_be_visible(timeout=RUN_MS)
+    page.locator(START).click()
+    pictures = page.locator(".digitlab-svg-pictures svg")
+    expect(pictures).to_have_count(2, timeout=RUN_MS)
+    expect(page.get_by_text("This run would take about")).to_have_count(0)
+    expect(page.locator(PROGRESS)).to_contain_text("step", timeout=RUN_MS)  # learning, not loading
+    page.wait_for_timeout(1500)  # a few redraws
+    save_screenshot(page, "train-projector-during")
+    for what in (
+        page.locator(START),
+        page.locator(STOP),
+        page.locator(PROGRESS),
+        pictures.nth(0),
+        pictures.nth(1),
+    ):
+        box = what.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, (what, box)
