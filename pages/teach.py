@@ -96,12 +96,13 @@ def fix_a_drawing(drawings: handwriting.HandwritingSet, predictions: np.ndarray)
             widgets.show_pixels(drawings.drawings[index].image, 112, f"No. {index + 1}")
             with st.container(width="stretch"):
                 key = f"teach_label_{index}_{labels[index]}"
-                st.segmented_control(
+                st.pills(
                     "It is a …",
                     range(10),
                     default=int(labels[index]),
                     key=key,
                     required=True,
+                    wrap=True,
                     on_change=relabel,
                     args=(drawings, index, key),
                 )

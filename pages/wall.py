@@ -54,22 +54,21 @@ def live_wall() -> None:
 
 workarounds.through_router()
 st.title("Class wall")
-with st.container(horizontal=True, wrap=True, vertical_alignment="bottom"):
-    st.segmented_control(
-        "Show the class's", [ALL, *range(10)], default=ALL, key=wall_views.FILTER, required=True
-    )
-    options = wall_views.reader_options()
-    if st.session_state.get(wall_views.READ_WITH) not in options:
-        st.session_state[wall_views.READ_WITH] = wall_views.AS_SENT
-    st.selectbox(
-        "Read with",
-        list(options),
-        format_func=options.__getitem__,
-        key=wall_views.READ_WITH,
-        width=420,
-        help="Re-read every drawing with another model, to see whether the network you just trained reads "
-        "the class's handwriting better than the one the students used.",
-    )
+show, read_with = st.columns([3, 2], vertical_alignment="bottom")  # one above the other on a phone
+show.pills(
+    "Show the class's", [ALL, *range(10)], default=ALL, key=wall_views.FILTER, required=True, wrap=True
+)
+options = wall_views.reader_options()
+if st.session_state.get(wall_views.READ_WITH) not in options:
+    st.session_state[wall_views.READ_WITH] = wall_views.AS_SENT
+read_with.selectbox(
+    "Read with",
+    list(options),
+    format_func=options.__getitem__,
+    key=wall_views.READ_WITH,
+    help="Re-read every drawing with another model, to see whether the network you just trained reads "
+    "the class's handwriting better than the one the students used.",
+)
 live_wall()
 with st.expander("Teacher: run a round", icon=":material/campaign:"):
     if wall_views.teacher_unlocked(board.teacher_code()):

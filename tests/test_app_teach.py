@@ -69,14 +69,14 @@ def test_why_it_read_mine_shows_the_nearest_training_images():
     # The digit meant starts at the network's second choice, read here off the probability bars.
     probabilities = chart_spec(at, "canvas_bars")["data"][0]["y"]  # plotly's typed array
     second = int(np.argsort(np.frombuffer(base64.b64decode(probabilities["bdata"]), "f8"))[-2])
-    assert at.segmented_control(key="draw_meant").value == second != 1
+    assert at.button_group(key="draw_meant").value == second != 1
     notes = [note["text"] for note in chart_spec(at, "draw_neighbours")["layout"]["annotations"]]
     assert notes[16:] == ["<b>Most alike to the network</b>", f"<b>Nearest {second}s it learnt from</b>"]
     assert notes[8:16] == [str(second)] * 8
     assert notes[:8].count("<b>1</b>") >= 6  # a clear 1: the training images most alike are 1s, framed
     assert "most alike **to the network**, not to us" in texts(at.caption)
     assert "images most alike to the first network" in texts(at.caption)  # the default is an ensemble
-    at.segmented_control(key="draw_meant").set_value(7).run()
+    at.button_group(key="draw_meant").set_value(7).run()
     notes = [note["text"] for note in chart_spec(at, "draw_neighbours")["layout"]["annotations"]]
     assert notes[8:] == ["7"] * 8 + ["<b>Most alike to the network</b>", "<b>Nearest 7s it learnt from</b>"]
 

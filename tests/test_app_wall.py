@@ -28,7 +28,7 @@ def data_dir(tmp_path, monkeypatch):
 
 
 def send_a_one(at: AppTest, meant: int = 1, nickname: str = "") -> AppTest:
-    at.segmented_control(key="wall_meant").set_value(meant).run()
+    at.button_group(key="wall_meant").set_value(meant).run()
     at.text_input(key="wall_nickname").set_value(nickname).run()
     return at.button(key="wall_send_button").click().run()
 
@@ -76,7 +76,7 @@ def test_the_digit_meant_and_the_nickname_outlive_a_cleared_canvas():
     draw(at, buffer.getvalue())  # Clear: nothing to read, so no send panel
     assert not at.get("button_group") or "wall_meant" not in [b.key for b in at.button_group]
     draw(at, png_of_a_one())
-    assert at.segmented_control(key="wall_meant").value == 3
+    assert at.button_group(key="wall_meant").value == 3
     assert at.text_input(key="wall_nickname").value == "Bo"
 
 
@@ -86,9 +86,9 @@ def test_the_filter_shows_one_digit_and_rereading_changes_the_verdicts():
         wall.send(one, meant, np.eye(10)[meant], b"thumbnail of %d" % meant)
     at = open_page("wall")
     assert {t["meant"] for t in grid_tiles(at)} == {1, 4}
-    at.segmented_control(key="wall_filter").set_value(4).run()
+    at.button_group(key="wall_filter").set_value(4).run()
     assert [t["meant"] for t in grid_tiles(at)] == [4]
-    at.segmented_control(key="wall_filter").set_value("All").run()
+    at.button_group(key="wall_filter").set_value("All").run()
     assert at.metric[0].value == "100.0%"
     at.selectbox(key="wall_read_with").set_value("default").run()  # the default model reads a 1 in both
     assert not at.exception, at.exception
@@ -114,14 +114,14 @@ def test_the_teacher_starts_a_round_every_draw_page_shows_it_and_clears_the_wall
     teacher = open_page("wall")
     teacher.text_input(key="wall_code_entered").set_value(CODE)
     next(b for b in teacher.button if b.label == "Unlock the round controls").click().run()
-    teacher.segmented_control(key="wall_round_digit").set_value(4)
+    teacher.button_group(key="wall_round_digit").set_value(4)
     next(b for b in teacher.button if b.label == "Start the round").click().run()
     assert "Round started: “Everyone draw a 4”" in texts(teacher.success)
 
     student = open_page("draw")
     assert "Everyone draw a 4" in " ".join(h.proto.body for h in student.get("html"))
     draw(student, png_of_a_one())
-    assert student.segmented_control(key="wall_meant").value == 4  # the round's digit, already picked
+    assert student.button_group(key="wall_meant").value == 4  # the round's digit, already picked
     student.button(key="wall_send_button").click().run()
     assert wall.drawings()[0].round == wall.current_round().id
 

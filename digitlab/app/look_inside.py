@@ -115,12 +115,13 @@ def why_it_read(answer: reading.Reading) -> None:
     if not section.open:  # closed: nothing computed, a stroke costs what it did without it
         return
     with section:
-        meant = st.segmented_control(
+        meant = st.pills(  # ten digits wrap on a phone, as ten segments cannot
             "The digit you meant",
             range(10),
             default=answer.top(2)[1][0],  # the network's second choice
             required=True,
             key=MEANT,
+            wrap=True,
         )
         classifier, image = state.active_classifier(), answer.steps.centred
         try:

@@ -106,8 +106,14 @@ def send_panel(answer: reading.Reading, canvas: np.ndarray) -> None:
             st.session_state[key] = st.session_state[kept]
     with st.container(border=True, key="wall_send"):
         st.markdown("**Send to the class wall**: only the drawing, the digit and your nickname are shown.")
-        st.segmented_control(
-            "The digit you meant", range(10), key=MEANT, required=True, on_change=keep, args=(MEANT,)
+        st.pills(  # pills wrap on a phone, where ten segments do not fit
+            "The digit you meant",
+            range(10),
+            key=MEANT,
+            required=True,
+            on_change=keep,
+            args=(MEANT,),
+            wrap=True,
         )
         st.text_input(
             "Nickname (optional)",

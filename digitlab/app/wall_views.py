@@ -209,7 +209,7 @@ def round_controls(drawings: list[wall.WallDrawing]) -> None:
         prompt = st.text_input(
             "Prompt", max_chars=wall.MAX_PROMPT, placeholder="Everyone draw a 4", key="wall_prompt"
         )
-        digit = st.segmented_control("The digit it asks for (optional)", range(10), key="wall_round_digit")
+        digit = st.pills("The digit it asks for (optional)", range(10), key="wall_round_digit", wrap=True)
         started = st.form_submit_button("Start the round", icon=":material/campaign:", type="primary")
     if started:
         try:
