@@ -62,8 +62,15 @@ class PreprocessSteps:
     centred: np.ndarray  # 28x28 uint8 model input, centre of mass at (14, 14)
 
 
+FILE_SIZE = "digitlab_file_size"  # image.info key: (width, height) of the picture in the file, upright
+ORIENTATION, SIDEWAYS = 0x0112, (5, 6, 7, 8)  # the EXIF tag, and its values that turn a photo 90°
+
+
 def open_image(data: bytes | str | Path) -> Image.Image:
-    """Decode an uploaded file fully (truncation shows only on load); any failure is an ImageError."""
+    """Decode an uploaded file fully (truncation shows only on load); any failure is an ImageError.
+
+    `image.info[FILE_SIZE]` keeps the picture's size in the file: a big JPEG is decoded at a reduced
+    scale, and the page should still say how big the photo was."""
     try:
         raw = Path(data).read_bytes() if isinstance(data, (str, Path)) else bytes(data)
     except OSError:
@@ -76,10 +83,13 @@ def open_image(data: bytes | str | Path) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(raw), formats=FORMATS)
+            size = image.size  # as the file has it: a big JPEG is decoded smaller just below
             if image.format == "JPEG":  # decode big photos at reduced scale: much faster
                 image.draft(image.mode, (MAX_SIDE, MAX_SIDE))
             image.load()
+            turned = image.getexif().get(ORIENTATION, 1) in SIDEWAYS
             ImageOps.exif_transpose(image, in_place=True)  # phone photos are stored sideways
+            image.info[FILE_SIZE] = size[::-1] if turned else size
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(
             f"The image is too large (over {MAX_IMAGE_PIXELS // 1_000_000} megapixels)."

@@ -82,13 +82,17 @@ def ask_for_correction(image: np.ndarray, canvas: np.ndarray) -> None:
         st.caption(f"Saved as a {saved}: {count} drawing{'s' * (count != 1)} in your handwriting set.")
 
 
-def show_steps(steps) -> None:
+def show_steps(steps, file_size: tuple[int, int] | None = None) -> None:
+    """The four steps; `file_size` is an upload's own size, when it was read at a smaller one."""
     expander = st.expander("How your drawing becomes 28×28 pixels", expanded=True)
     with expander.container(horizontal=True, wrap=True):
         for field, title, why in STEPS:
             pixels = getattr(steps, field)
+            size = f"{pixels.shape[1]}×{pixels.shape[0]} pixels"
+            if field == "raw" and file_size and tuple(file_size) != pixels.shape[1::-1]:
+                size = f"{file_size[0]}×{file_size[1]} pixels, read at {pixels.shape[1]}×{pixels.shape[0]}"
             with st.container(width=150):
-                show_pixels(pixels, 112, f"**{title}**  \n{pixels.shape[1]}×{pixels.shape[0]} pixels")
+                show_pixels(pixels, 112, f"**{title}**  \n{size}")
                 st.caption(why)
 
 
@@ -163,4 +167,4 @@ if upload is not None:
     else:
         if photo_answer := read(photo, "No digit found in this picture: try a darker pen or a closer photo."):
             show_answer(photo_answer, "upload")
-            show_steps(photo_answer.steps)
+            show_steps(photo_answer.steps, photo.info.get(preprocess.FILE_SIZE))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from digitlab import modelfile
 from digitlab.app import state
@@ -172,6 +172,18 @@ def test_an_uploaded_photo_is_read_like_a_drawing():
     at.file_uploader(key="draw_upload").upload("one.png", png_of_a_one(), "image/png").run()
     assert not at.exception
     assert [m.value for m in at.metric if m.label == "Prediction"] == ["1"]
+
+
+def test_a_big_photo_says_its_own_size_though_read_smaller():
+    photo = Image.new("RGB", (1200, 900), "white")
+    ImageDraw.Draw(photo).line([(600, 150), (600, 750)], fill="black", width=60)
+    buffer = io.BytesIO()
+    photo.save(buffer, format="JPEG")
+    at = open_page("draw")
+    at.file_uploader(key="draw_upload").upload("one.jpg", buffer.getvalue(), "image/jpeg").run()
+    assert not at.exception, at.exception
+    captions = [image.proto.imgs[0].caption for image in at.image]
+    assert any("1200×900 pixels, read at 600×450" in caption for caption in captions), captions
 
 
 def test_a_broken_upload_is_an_error_message_not_a_crash():
