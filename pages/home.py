@@ -32,11 +32,25 @@ steps = (
         "every stroke, what the network thinks, how sure it is, and the 28×28 image it actually reads.",
     ),
     (
+        "pages/teach.py",
+        "Teach",
+        ":material/school:",
+        "The drawings it got wrong, kept with the digit you meant: see how it reads your handwriting, "
+        "and fine-tune it on them.",
+    ),
+    (
         "pages/confusion.py",
         "Confusion",
         ":material/grid_on:",
         "Which digits does it mix up? Click any "
         "square of the confusion matrix to see the test images behind the number.",
+    ),
+    (
+        "pages/compare.py",
+        "Compare",
+        ":material/compare_arrows:",
+        "Your runs side by side, and beside pretrained ones: which network learns best? Publish yours "
+        "on the class board.",
     ),
     (
         "pages/wall.py",
@@ -46,11 +60,11 @@ steps = (
         "does it get wrong? The class's own confusion matrix, live.",
     ),
 )
-columns = st.columns(len(steps), gap="medium")
-for column, (page, label, icon, text) in zip(columns, steps, strict=True):
-    with column.container(border=True, height="stretch"):
-        st.page_link(page, label=label, icon=icon)
-        st.write(text)
+with st.container(horizontal=True, wrap=True, gap="medium"):  # three a row at a projector, one on a phone
+    for page, label, icon, text in steps:
+        with st.container(border=True, width=380, height="stretch"):
+            st.page_link(page, label=label, icon=icon)
+            st.write(text)
 
 try:
     st.info(f"Network in use: {widgets.describe_active_model()}", icon=":material/neurology:")

@@ -30,7 +30,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("through_the_router")]
 def test_home_page_introduces_each_page_and_the_model():
     at = open_page()
     assert at.title[0].value == "How does a neural network read handwriting?"
-    assert [link.proto.label for link in at.get("page_link")] == ["Train", "Draw", "Confusion", "Wall"]
+    assert [link.proto.label for link in at.get("page_link")] == [
+        "Train",
+        "Draw",
+        "Teach",
+        "Confusion",
+        "Compare",
+        "Wall",
+    ]
     metadata = json.loads((ROOT / "assets" / "models" / "default.json").read_text())
     assert f"{metadata['metrics']['test_accuracy']:.1%}" in texts(at.info)  # the default model's score
     assert len(at.get("plotly_chart")) == 1  # the sample grid

@@ -77,9 +77,9 @@ def test_a_link_straight_to_draw_opens_it_in_the_router_on_a_fresh_server(browse
             expect(page.locator("h1").first).to_have_text("Draw a digit", timeout=FIRST_LOAD_MS)
             expect(canvas_locator(page, "canvas")).to_be_visible()
             links = page.get_by_test_id("stTopNavLink")
-            expect(links).to_have_count(6)
+            expect(links).to_have_count(7)
             names = [text.split()[-1] for text in links.all_inner_texts()]  # after the icon's name
-            assert names == ["Home", "Train", "Draw", "Teach", "Confusion", "Compare"]
+            assert names == ["Home", "Train", "Draw", "Teach", "Confusion", "Compare", "Wall"]
             expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
             expect(page).to_have_title(re.compile("^digitlab"))  # app.py's page config ran
             assert_no_exception(page)
