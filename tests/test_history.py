@@ -5,6 +5,7 @@ events and evaluations, and against hand counts.
 """
 
 import csv
+import dataclasses
 import io
 import json
 import subprocess
@@ -88,6 +89,16 @@ def test_table_ranks_by_test_accuracy(two_runs):
     assert rows[0]["Test accuracy"] == f"{100 * good.accuracy:.2f}%"
     assert rows[0]["Network"] == "MLP 784-16-10 relu adam" and rows[0]["Training images"] == "1,000"
     assert rows[1]["Learning rate"] == "1e-05" and rows[1]["Ended"] == "finished"
+
+
+def test_a_run_stopped_inside_an_epoch_shows_how_far_it_got(two_runs):
+    record = runs.record_of(two_runs[0], 1)
+    assert runs.table_rows([record])[0]["Epochs"] == "2"  # 2 whole epochs
+    stopped = dataclasses.replace(record, epochs=[], batches=record.batches[:4])
+    assert 0 < stopped.batches[-1]["progress"] < 1
+    assert (
+        runs.table_rows([stopped])[0]["Epochs"] == f"{stopped.batches[-1]['progress']:.2f}"
+    )  # not "1", not "0"
 
 
 def test_summary_reads_as_one_line():

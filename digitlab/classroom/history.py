@@ -162,13 +162,21 @@ def summary(config: TrainConfig) -> str:
     return " · ".join([config.label, *extras])
 
 
+def epochs_trained(record: RunRecord) -> str:
+    """'2', or '0.24' for a run stopped a quarter into its first epoch: how far it really got."""
+    done = max(
+        [len(record.epochs), *(b["progress"] for b in record.batches if b.get("progress") is not None)]
+    )
+    return f"{done:.0f}" if abs(done - round(done)) < 0.005 else f"{done:.2f}"
+
+
 def table_rows(records: list[RunRecord]) -> list[dict]:
     """The Compare table as the class reads it: one row per run, best test accuracy first."""
     return [
         {
             "Run": record.number if record.shelf is None else "shelf",
             "Network": record.config.label,
-            "Epochs": len(record.epochs),
+            "Epochs": epochs_trained(record),
             "Learning rate": f"{record.config.learning_rate:g}",
             "Training images": f"{record.config.train_size:,}",
             "Test accuracy": f"{record.accuracy:.2%}",
