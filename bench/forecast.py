@@ -3,10 +3,10 @@
 A class trusts "Takes about 35 s" only if it is about right. This trains each configuration below
 through the app's own path (`learn.training.train`, the Train page's live events left out, scored on
 MNIST's test set and the pen-drawn digits after, as the page does), times it whole, and prints
-its forecast three ways: the built-in pace (`estimate.DEFAULT_PACE`), the pace measured at start-up by
-`learn.calibration.calibrate` (a few seconds of tiny runs, as the server does once), and that corrected
-by the runs trained before it in this process (`estimate.Calibration.record`, as the server does after
-each run).
+its forecast three ways: the built-in pace (`estimate.DEFAULT_PACE`), each architecture's pace measured
+at start-up by `learn.calibration.calibrate` (seconds of tiny runs, as the server does once), and that
+corrected by the runs trained before it in this process (`estimate.Calibration.record`, as the server
+does after each run).
 
     python bench/forecast.py            # the presets a class starts from, shortened where long
     python bench/forecast.py --quick    # three short runs
@@ -43,7 +43,7 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="three short runs")
     args = parser.parse_args()
-    from digitlab.learn.calibration import calibrate
+    from digitlab.learn.calibration import CNN, MLP, calibrate
     from digitlab.learn.training import train
 
     dataset = load_mnist()
@@ -52,7 +52,13 @@ def main() -> None:
     at_startup = estimate.Calibration()
     calibrate(at_startup, dataset)
     calibration = at_startup.copy()  # this one learns from the runs below too
-    print(f"start-up measurement: {time.perf_counter() - started:.1f} s → {at_startup.pace}")
+    found = ", ".join(
+        f"{config.architecture}: batches ×{at_startup.correction(config):.2f} the built-in pace, "
+        f"{at_startup.startup(config):.1f} s to start"
+        for config in (MLP, CNN)
+    )
+    print(f"built-in pace: {at_startup.pace}")
+    print(f"start-up measurement, {time.perf_counter() - started:.1f} s: {found}")
     rows, worst = [], 1.0
     for name, run_config in QUICK if args.quick else RUNS:
         built_in = estimate.estimate_seconds(run_config)

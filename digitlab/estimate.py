@@ -70,9 +70,7 @@ def effective_macs(config: TrainConfig) -> float:
 
 def macs_per_image(config: TrainConfig) -> int:
     """Multiply-accumulates of one forward pass; for Dense layers this is the number of weights."""
-    macs = 0
-    if config.architecture == "cnn":
-        macs += sum(side * side * CNN_KERNEL**2 * ins * outs for side, ins, outs in _convolutions(config))
+    macs = conv_macs_per_image(config)
     width = _flat_width(config)
     for units in (*config.hidden_units, 10):
         macs += width * units
@@ -146,7 +144,7 @@ class Pace:
     image_seconds: float = IMAGE_SECONDS
     startup_seconds: float = STARTUP_SECONDS
 
-    def __str__(self) -> str:
+    def __str__(self) -> str:  # bench/forecast.py prints it
         return (
             f"{self.macs_per_second / 1e9:.1f} GMAC/s, {self.batch_seconds * 1000:.2f} ms a batch and "
             f"{self.image_seconds * 1e6:.1f} µs an image besides, {self.startup_seconds:.1f} s to start"
@@ -203,15 +201,10 @@ class Calibration:
 
     def __init__(self, pace: Pace = DEFAULT_PACE):
         self.pace = pace
-        self.measured = False  # whether `pace` is this server's own
+        self.measured = False  # whether this server's own batches were timed (`measured_pace`)
         self._corrections: dict[str, float] = {}
         self._startups: dict[str, float] = {}  # an architecture whose runs start slower or faster
         self._lock = threading.Lock()
-
-    def use(self, pace: Pace, startups: dict[str, float] | None = None) -> None:
-        with self._lock:
-            self.pace, self.measured = pace, True
-            self._startups.update(startups or {})
 
     def copy(self) -> Calibration:
         twin = Calibration(self.pace)
