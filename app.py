@@ -9,7 +9,7 @@ Run it with `streamlit run app.py`.
 
 import streamlit as st
 
-from digitlab.app import workarounds
+from digitlab.app import state, workarounds
 from digitlab.data import assets_dir
 
 st.set_page_config(
@@ -28,5 +28,9 @@ pages = [
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/wall.py", title="Wall", icon=":material/dashboard:", url_path="wall"),
 ]
+state.take_up_kept_work()  # after a reload: this browser's run, model and handwriting, from the server
 workarounds.touch_friendly()  # 44 px touch targets and one-tap chart selection, on every page
-st.navigation(pages, position="top").run()
+try:
+    st.navigation(pages, position="top").run()
+finally:  # also when the page reruns or stops early
+    state.keep_work()

@@ -42,6 +42,7 @@ __all__ = [
     "canvas_to_input",
     "naive_resize",
     "open_image",
+    "open_png_of_size",
     "preprocess_steps",
     "stroke_width",
 ]
@@ -52,6 +53,10 @@ Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 # The only decoders an upload reaches (JPEG covers the MPO files many phones write). Pillow would
 # otherwise try every format it knows, EPS among them, which hands the file to Ghostscript.
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+# A PNG of known size is at most its raw RGBA pixels (plus one filter byte a row) and its chunks; real ones
+# are far smaller (a 280×280 canvas is about 10 kB).
+MAX_PNG_BYTES_PER_PIXEL = 5
+PNG_OVERHEAD_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,33 @@ def open_image(data: bytes | str | Path) -> Image.Image:
     except Exception:  # a hostile file can trip any decoder (struct.error, IndexError, ...)
         raise ImageError("The image file is damaged or truncated.") from None
     return image
+
+
+def open_png_of_size(
+    data: bytes, size: tuple[int, int], what: str = "This picture", exact: bool = True
+) -> Image.Image:
+    """A PNG of exactly `size` (width, height), or at most that with `exact=False`, checked from its
+    header before one pixel is decoded.
+
+    For pictures whose size is known beforehand: the Draw page's canvas (a crafted websocket message can
+    send the server any picture as the canvas's), and the drawings in a Teach zip. Then decoded fully
+    through `open_image`'s guards; any failure is an ImageError that says what was wrong.
+    """
+    raw = bytes(data)
+    if len(raw) > MAX_PNG_BYTES_PER_PIXEL * size[0] * size[1] + PNG_OVERHEAD_BYTES:
+        raise ImageError(f"{what} is too large ({len(raw):,} bytes) for {size[0]}×{size[1]} pixels.")
+    try:
+        with Image.open(io.BytesIO(raw), formats=("PNG",)) as header:
+            declared = header.size
+    except Image.DecompressionBombError:
+        raise ImageError(f"{what} is too large (over {MAX_IMAGE_PIXELS // 1_000_000} megapixels).") from None
+    except Exception:  # not a PNG, or a header no decoder accepts
+        raise ImageError(f"{what} is not a PNG image.") from None
+    fits = declared == tuple(size) if exact else declared[0] <= size[0] and declared[1] <= size[1]
+    if not fits:
+        wanted = f"{size[0]}×{size[1]}" if exact else f"at most {size[0]}×{size[1]}"
+        raise ImageError(f"{what} is {declared[0]}×{declared[1]} pixels, not {wanted}.")
+    return open_image(raw)
 
 
 def canvas_to_input(image: Image.Image | np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from digitlab import charts, preprocess, reading
+from digitlab import charts, preprocess, reading, strokes
 from digitlab.app import state, widgets, workarounds
 from digitlab.app.look_inside import look_inside, why_it_read
 from digitlab.app.model_upload import model_upload
@@ -21,6 +21,7 @@ from digitlab.app.shelf_picker import model_picker
 from digitlab.app.wall_send import choose_meant, round_banner, send_panel
 from digitlab.app.widgets import show_pixels
 
+CANVAS_PX = strokes.CANVAS  # its size: the pen-drawn digits are rendered at the same size
 CANVAS = "canvas"  # the canvas's key; its drawing lives in st.session_state[CANVAS]
 THRESHOLD = "draw_threshold"
 CORRECTION = "draw_correction"  # the "It's actually a …" pills
@@ -103,14 +104,22 @@ def drawing_pad() -> np.ndarray | None:
         stroke_width=brush,
         stroke_color="#FFFFFF",
         background_color="#000000",
-        width=280,
-        height=280,
+        width=CANVAS_PX,
+        height=CANVAS_PX,
         drawing_mode="freedraw",
         return_image_data=True,
         key=CANVAS,
     )
     workarounds.canvas_controls(key="canvas_controls", width="content")
-    return result.image_data
+    if result.image_bytes is None:
+        return None
+    try:  # the canvas's own picture only: a crafted message could send the server any picture as it
+        size = (CANVAS_PX, CANVAS_PX)
+        picture = preprocess.open_png_of_size(result.image_bytes, size, "The canvas's picture")
+    except preprocess.ImageError as error:
+        st.error(f"{error} Press Clear and draw again.", icon=":material/block:")
+        return None
+    return np.asarray(picture.convert("RGBA"))
 
 
 @st.fragment

@@ -1,8 +1,9 @@
 """Teach: the drawings you corrected on Draw, how well the network reads them, and fine-tuning on them.
 
-The set lives in the browser session (at most handwriting.MAX_DRAWINGS drawings); it can be downloaded
-as a zip and imported back. Fine-tuning runs in the script, with a progress bar: a few hundred steps,
-in one training slot of the server (app.state.fine_tune_in_a_slot), so it stays bounded.
+The set lives in the browser session and survives a reload (at most handwriting.MAX_DRAWINGS
+drawings); it can be downloaded as a zip and imported back. Fine-tuning runs in the script, with a
+progress bar: a few hundred steps, in one training slot of the server (app.state.fine_tune_in_a_slot),
+so it stays bounded.
 The fine-tuned copy becomes the session's model.
 """
 

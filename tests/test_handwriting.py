@@ -10,6 +10,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from digitlab.classroom import handwriting as hw
 from digitlab.learn import fine_tuning
@@ -66,6 +67,12 @@ def test_zip_round_trip_keeps_images_labels_and_canvases():
     assert back.drawings[0].canvas_png is not None
 
 
+def encoded(pixels: np.ndarray, image_format: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
 def zip_of(files: dict) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -81,7 +88,9 @@ def zip_of(files: dict) -> bytes:
         (zip_of({"a.png": hw.png_bytes(digit(1))}), "no labels.csv"),
         (zip_of({"labels.csv": "file,label\na.png,x\n", "a.png": hw.png_bytes(digit(1))}), "line 2"),
         (zip_of({"labels.csv": "file,label\nb.png,1\n"}), "'b.png' is not in the zip"),
-        (zip_of({"labels.csv": "file,label\na.png,1\n", "a.png": b"garbage"}), "not a readable image"),
+        (zip_of({"labels.csv": "file,label\na.png,1\n", "a.png": b"garbage"}), "a.png is not a PNG image"),
+        (zip_of({"labels.csv": "file,label\na.png,1\n", "a.png": encoded(digit(1), "JPEG")}), "not a PNG"),
+        (zip_of({"labels.csv": "file,label\na.png,1\n", "a.png": encoded(digit(1), "GIF")}), "not a PNG"),
         (
             zip_of(
                 {"labels.csv": "file,label\na.png,1\n", "a.png": hw.png_bytes(np.zeros((30, 28), np.uint8))}
@@ -93,6 +102,48 @@ def zip_of(files: dict) -> bytes:
 def test_a_bad_zip_says_what_is_wrong(data, message):
     with pytest.raises(hw.HandwritingFileError, match=message):
         hw.from_zip(data)
+
+
+def one_drawing_with_canvas(canvas: bytes) -> bytes:
+    labels = "file,label\ndigits/0001.png,1\n"
+    return zip_of(
+        {"labels.csv": labels, "digits/0001.png": hw.png_bytes(digit(1)), "canvas/0001.png": canvas}
+    )
+
+
+def test_a_huge_picture_is_refused_from_its_header_before_it_is_decoded(monkeypatch):
+    bomb = hw.png_bytes(np.zeros((6000, 6000), np.uint8))  # 36 Mpx, about 35 kB compressed
+    decoded = []
+    monkeypatch.setattr(Image.Image, "load", lambda self: decoded.append(self.size))
+    for data in (
+        zip_of({"labels.csv": "file,label\na.png,1\n", "a.png": bomb}),
+        one_drawing_with_canvas(bomb),
+    ):
+        with pytest.raises(hw.HandwritingFileError, match="6000×6000 pixels"):
+            hw.from_zip(data)
+    assert (6000, 6000) not in decoded
+
+
+def test_every_canvas_member_is_checked_too():
+    with pytest.raises(hw.HandwritingFileError, match="canvas/0001.png is not a PNG"):
+        hw.from_zip(one_drawing_with_canvas(encoded(np.zeros((280, 280), np.uint8), "BMP")))
+    with pytest.raises(hw.HandwritingFileError, match="not at most 280×280"):
+        hw.from_zip(one_drawing_with_canvas(hw.png_bytes(np.zeros((281, 280), np.uint8))))
+    thumbnail = hw.png_bytes(np.zeros((96, 96), np.uint8))  # the class wall exports thumbnails
+    assert hw.from_zip(one_drawing_with_canvas(thumbnail)).drawings[0].canvas_png == thumbnail
+
+
+def test_the_number_of_members_and_their_total_size_are_capped(monkeypatch):
+    files = {"labels.csv": "file,label\na.png,1\n", "a.png": hw.png_bytes(digit(1))}
+    files |= {f"junk/{i}.txt": "x" for i in range(hw.MAX_MEMBERS)}
+    with pytest.raises(hw.HandwritingFileError, match=f"holds {hw.MAX_MEMBERS + 2:,} files"):
+        hw.from_zip(zip_of(files))
+    monkeypatch.setattr(hw, "MAX_TOTAL_BYTES", 5_000_000)
+    big = zip_of(
+        {"labels.csv": "file,label\na.png,1\n", "a.png": hw.png_bytes(digit(1)), "x": b"0" * 6_000_000}
+    )
+    with pytest.raises(hw.HandwritingFileError, match="unpacks to 6 MB"):
+        hw.from_zip(big)
 
 
 def test_accuracy_on_the_set_is_the_share_read_right(tiny_classifier, small_mnist):

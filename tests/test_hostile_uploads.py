@@ -146,3 +146,48 @@ def test_the_draw_page_explains_every_file_and_keeps_reading_drawings(corpus, th
     draw_on_canvas(at)  # the page still works after all of them
     assert not at.exception
     assert [m.value for m in at.metric if m.label == "Prediction"][0] == "1"
+
+
+# The canvas: a crafted websocket message can hand the server any picture as the canvas's drawing.
+
+
+@pytest.mark.parametrize(
+    ("picture", "message"),
+    [
+        (encode(a_one(size=281, mode="RGBA")), "281×281 pixels, not 280×280"),
+        (bomb(6_000), "6000×6000 pixels, not 280×280"),
+        (bomb(20_000), "too large"),
+        (encode(a_one(mode="RGB"), "JPEG"), "not a PNG image"),
+        (encode(a_one(mode="RGBA"), "WEBP"), "not a PNG image"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "not a PNG image"),
+        (b"A" * 2_000_000, "too large"),
+    ],
+)
+def test_a_canvas_picture_not_the_canvas_own_is_refused_before_decoding(
+    picture, message, monkeypatch
+):
+    decoded = []
+    original = Image.Image.load
+    monkeypatch.setattr(Image.Image, "load", lambda self: decoded.append(self.size) or original(self))
+    with pytest.raises(ImageError, match=message):
+        preprocess.open_png_of_size(picture, (280, 280), "The canvas's picture")
+    assert all(size == (280, 280) for size in decoded)  # nothing bigger was ever decoded
+
+
+def test_the_canvas_own_picture_is_read():
+    image = preprocess.open_png_of_size(encode(a_one(mode="RGBA")), (280, 280))
+    assert image.size == (280, 280) and image.mode == "RGBA"
+
+
+@pytest.mark.slow
+def test_the_draw_page_refuses_a_forged_canvas_picture_and_reads_the_next_drawing(through_the_router):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("pages/draw.py").run()
+    for forged in (bomb(20_000), encode(a_one(size=1000, mode="RGBA")), encode(a_one(mode="RGB"), "JPEG")):
+        draw(at, forged)
+        assert not at.exception, at.exception
+        assert "The canvas's picture" in texts(at.error) and "Press Clear and draw again." in texts(at.error)
+        assert not [m for m in at.metric if m.label == "Prediction"]
+    draw_on_canvas(at)
+    assert not at.exception and not at.error
+    assert [m.value for m in at.metric if m.label == "Prediction"][0] == "1"

@@ -18,6 +18,7 @@ from digitlab.classroom import history
 
 OWN = "own"  # the option of the session's own network
 OWN_KEY = "shelf_own_model"  # session key: the session's own active-model entry, kept while another is used
+state.keep_across_reloads(OWN_KEY)
 ORIGIN = "a pretrained model from the shelf"  # how the pages name where a shelf model came from
 
 

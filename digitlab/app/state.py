@@ -3,6 +3,9 @@
 Users never see each other's runs or models: all of it lives in `st.session_state`. A run that ends is
 handled in one place, `settle_finished_run`, which every getter calls, so the new model is used and the
 run joins the session's history (Compare page) wherever the user happens to be when it ends.
+
+A reload starts a new session; the work under `KEPT_KEYS` survives it (`browser_work`): app.py calls
+`take_up_kept_work` before a page draws and `keep_work` after, and the setters here keep it at once.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import threading
 
 import streamlit as st
 
-from digitlab.app import resources, workarounds
+from digitlab.app import browser_work, resources, workarounds
 from digitlab.classroom import handwriting, history
 from digitlab.classroom.runs import TrainingRun
 from digitlab.evaluation import evaluate
@@ -24,10 +27,60 @@ ACTIVE = "active_model"
 ADOPTED_RUN = "adopted_run"  # the run whose model was last made active, so it is adopted only once
 TRIED_PAUSED = "tried_paused"  # (run, batch) of the paused network copied for Draw
 
+# The session's work that a reload must not lose; other modules add theirs (`keep_across_reloads`).
+KEPT_KEYS = [RUN, ACTIVE, ADOPTED_RUN, TRIED_PAUSED, handwriting.SESSION_KEY]
+KEPT_KEYS += [history.HISTORY, history.RECORDED]
+_SHARED_BYTES = 0  # a shelf model or the default: every session shares it, so keeping it costs nothing
+
+
+def keep_across_reloads(*keys: str) -> None:
+    """Add session keys to the work that survives a reload."""
+    KEPT_KEYS.extend(key for key in keys if key not in KEPT_KEYS)
+
+
+def take_up_kept_work() -> None:
+    """Once per session: this browser's work from before a reload, with its run handed to this session."""
+    browser_work.restore(claim=lambda work: _claim(work.get(RUN)))
+    browser_work.store_token()
+
+
+def keep_work() -> None:
+    """Keep the session's work for its browser as it is now."""
+    browser_work.remember(KEPT_KEYS, _kept_bytes)
+
+
+def _claim(run: TrainingRun | None) -> None:
+    """Make this session the owner of `run`, so that the watcher does not stop it for the closed tab."""
+    if run is not None and not run.done:
+        run.owner = workarounds.session_id()
+
+
+def _kept_bytes(value) -> int:
+    """About how many bytes `value` holds that no other session shares."""
+    if isinstance(value, handwriting.HandwritingSet):
+        return sum(784 + len(drawing.canvas_png or b"") for drawing in value.drawings)
+    if isinstance(value, list):  # the history: curves and a confusion matrix per run
+        return 64 * 1024 * len(value)
+    if isinstance(value, dict):  # the active model
+        return _SHARED_BYTES if value.get("shelf") else _model_bytes(value.get("classifier"))
+    if isinstance(value, TrainingRun):
+        return _model_bytes(value.result.classifier if value.result else None)
+    return 0
+
+
+def _model_bytes(classifier) -> int:
+    """A network's float32 weights, twice over (its optimizer keeps as much again)."""
+    model = getattr(classifier, "model", None)
+    return 2 * 4 * int(model.count_params()) if model is not None else 0
+
 
 def current_run() -> TrainingRun | None:
-    """The session's TrainingRun, or None."""
-    return st.session_state.get(RUN)
+    """The session's TrainingRun, or None; this session takes it over from a tab that has gone."""
+    run = st.session_state.get(RUN)
+    mine = run is None or run.owner == workarounds.session_id()
+    if not mine and not workarounds.session_is_connected(run.owner):
+        _claim(run)
+    return run
 
 
 def start_training(
@@ -47,6 +100,7 @@ def start_training(
         continues=continues,
     )
     st.session_state[RUN] = run
+    keep_work()
     resources.run_watcher().watch(run)
     if resources.tensorflow_ready():
         run.start()
@@ -111,7 +165,10 @@ def fine_tune_in_a_slot(classifier, drawings, progress):
 
 def own_handwriting() -> handwriting.HandwritingSet:
     """The drawings this session corrected on Draw (Teach page)."""
-    return st.session_state.setdefault(handwriting.SESSION_KEY, handwriting.HandwritingSet())
+    if handwriting.SESSION_KEY not in st.session_state:
+        st.session_state[handwriting.SESSION_KEY] = handwriting.HandwritingSet()
+        keep_work()
+    return st.session_state[handwriting.SESSION_KEY]
 
 
 def set_active(
@@ -128,10 +185,12 @@ def set_active(
         "origin": origin,
         "shelf": shelf,
     }
+    keep_work()
 
 
 def use_default_model() -> None:
     st.session_state.pop(ACTIVE, None)
+    keep_work()
 
 
 def settle_finished_run() -> None:
@@ -141,7 +200,8 @@ def settle_finished_run() -> None:
     diverged one does not: its last good weights may be no better than chance.
     """
     run = current_run()
-    history.record_finished(st.session_state, run)
+    if history.record_finished(st.session_state, run) is not None:
+        keep_work()
     if run is None or st.session_state.get(ADOPTED_RUN) is run:
         return
     if run.state in ("finished", "stopped") and run.result is not None:

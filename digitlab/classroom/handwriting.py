@@ -15,14 +15,18 @@ from collections import deque
 from dataclasses import dataclass, replace
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from digitlab.evaluation import evaluate
+from digitlab.preprocess import ImageError, open_png_of_size
+from digitlab.strokes import CANVAS
 
 SESSION_KEY = "own_handwriting"  # where the pages keep the session's HandwritingSet
 MAX_DRAWINGS = 500  # per session: older drawings make way for new ones
 LABELS_FILE = "labels.csv"
 MAX_FILE_BYTES = 2_000_000  # one PNG in an imported zip; a 280×280 canvas is about 10 kB
+MAX_MEMBERS = 2 * MAX_DRAWINGS + 1  # a digit and its canvas per drawing, and labels.csv
+MAX_TOTAL_BYTES = 100_000_000  # all members together, uncompressed
 FINE_TUNED = " + your handwriting"
 
 
@@ -116,15 +120,17 @@ def _read_member(archive: zipfile.ZipFile, name: str) -> bytes | None:
     return archive.read(info)
 
 
-def _read_digit(data: bytes, name: str) -> np.ndarray:
+def _read_png(data: bytes, name: str, size: tuple[int, int], exact: bool = True) -> Image.Image:
+    """A member that must be a PNG of `size` (at most, unless `exact`): format, bytes and pixels checked
+    before it is decoded."""
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise HandwritingFileError(f"{name} is not a readable image.") from None
-    if image.size != (28, 28):
-        raise HandwritingFileError(f"{name} is {image.size[0]}×{image.size[1]} pixels, not 28×28.")
-    return np.asarray(image.convert("L"))
+        return open_png_of_size(data, size, name, exact)
+    except ImageError as error:
+        raise HandwritingFileError(str(error)) from None
+
+
+def _read_digit(data: bytes, name: str) -> np.ndarray:
+    return np.asarray(_read_png(data, name, (28, 28)).convert("L"))
 
 
 def from_zip(data: bytes, limit: int = MAX_DRAWINGS) -> HandwritingSet:
@@ -134,6 +140,15 @@ def from_zip(data: bytes, limit: int = MAX_DRAWINGS) -> HandwritingSet:
     except zipfile.BadZipFile:
         raise HandwritingFileError("This file is not a zip archive.") from None
     with archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise HandwritingFileError(
+                f"The zip holds {len(members):,} files; at most {MAX_MEMBERS:,} are read."
+            )
+        if (total := sum(info.file_size for info in members)) > MAX_TOTAL_BYTES:
+            raise HandwritingFileError(
+                f"The zip unpacks to {total / 1e6:,.0f} MB; at most {MAX_TOTAL_BYTES // 1_000_000} MB fit."
+            )
         listing = _read_member(archive, LABELS_FILE)
         if listing is None:
             raise HandwritingFileError(f"The zip has no {LABELS_FILE} (one line per drawing: file,label).")
@@ -154,6 +169,8 @@ def from_zip(data: bytes, limit: int = MAX_DRAWINGS) -> HandwritingSet:
                 if name.startswith("digits/")
                 else None
             )
+            if canvas is not None:  # kept as it came, and shown on the page later: checked now
+                _read_png(canvas, name.replace("digits/", "canvas/", 1), (CANVAS, CANVAS), exact=False)
             drawings.drawings.append(Drawing(_read_digit(pixels, name), int(label), canvas))
     return drawings
 

@@ -75,7 +75,7 @@ def test_look_inside_a_drawn_seven_and_correct_it(page, base_url, console_errors
     assert console_errors == []
 
 
-def test_corrections_reach_the_teach_page_and_fine_tuning(page, base_url, console_errors):
+def test_corrections_reach_teach_and_fine_tuning_and_survive_a_reload(page, base_url, console_errors):
     draw_a_seven(page, base_url)
     pills = page.locator(".st-key-draw_correction")
     for count in (1, 2, 3):  # a writer whose 7s should read as 1s, three times
@@ -92,6 +92,15 @@ def test_corrections_reach_the_teach_page_and_fine_tuning(page, base_url, consol
     wait_for_app_idle(page)
     expect(page.get_by_text("your trained model")).to_be_visible()
     save_screenshot(page, "teach-fine-tuned")
+    score = metric_value(page, "On your handwriting")
+
+    page.reload()  # a tablet reloads the tab: the fine-tuned network and the drawings are still there
+    expect(page.get_by_role("heading", name="Teach it your handwriting")).to_be_visible()
+    wait_for_app_idle(page)
+    expect(page.get_by_text("your trained model")).to_be_visible()
+    expect(page.locator(f".st-key-teach_grid {PLOT}")).to_be_visible()
+    assert metric_value(page, "On your handwriting") == score  # the same drawings, the same network
+    save_screenshot(page, "teach-fine-tuned-reloaded")
     assert_no_exception(page)
     assert console_errors == []
 
