@@ -198,6 +198,7 @@ def split_model_and_images(args: argparse.Namespace) -> tuple[str | None, list[s
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from digitlab.learn import familiarity
     from digitlab.learn.classifier import load_classifier  # TensorFlow only now (see cmd_train)
 
     model, items = split_model_and_images(args)
@@ -205,10 +206,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print("error: give at least one image file or folder", file=sys.stderr)
         return EXIT_USAGE
     classifier = load_classifier(model)
+    judge = familiarity.judge(classifier)  # the first time for a model: seconds, fitted on known digits
     failures = 0
     for path in expand_images(items):
         try:
-            probs = read_image(classifier, open_image(path)).probabilities
+            answer = read_image(classifier, open_image(path), judge=judge)
         except (ImageError, NothingToRead, OSError) as exc:
             failures += 1
             message = str(exc) or type(exc).__name__
@@ -217,15 +219,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
             else:
                 print(f"{path}: error: {message}")
             continue
-        digit = int(probs.argmax())
+        probs, digit, warning = answer.probabilities, answer.digit, answer.not_a_digit_message
         if args.json:
-            print(
-                json.dumps(
-                    {"file": str(path), "digit": digit, "probabilities": [round(float(p), 6) for p in probs]}
-                )
-            )
+            found = {"file": str(path), "digit": digit, "probabilities": [round(float(p), 6) for p in probs]}
+            found["looks_like_a_digit"] = answer.looks_like_a_digit
+            if warning:
+                found["message"] = warning
+            print(json.dumps(found))
         else:
-            print(f"{path}: {digit} ({probs[digit]:.1%})")
+            print(f"{path}: {digit} ({probs[digit]:.1%})" + (f": {warning}" if warning else ""))
     return EXIT_SOME_FAILED if failures else EXIT_OK
 
 

@@ -6,6 +6,11 @@ copies and averages the three answers. People tilt their digits more than MNIST'
 rotated views make the answer steadier at no extra latency, because the three images go through the
 model as one batch. The answer (`Reading`) says the digit, the top guesses, and whether it is sure;
 the "not sure" threshold and every wording of a probability are written here, once.
+
+A network that knows ten answers must pick one of them for anything, a dash or a letter too, and its
+probabilities only say which of the ten. Whether a drawing looks like a digit at all is a second
+question, asked of the digits the network learnt (`learn.familiarity`, handed in as `judge`); its
+wording, and why it is needed, are written here too.
 """
 
 from __future__ import annotations
@@ -48,6 +53,22 @@ def unsure_message(probs: np.ndarray, threshold: float = DEFAULT_NOT_SURE_BELOW)
     return f"Not sure — maybe {first} or {second}"
 
 
+def not_a_digit_message(digit: int) -> str:
+    """What the reading says of a drawing unlike every digit the network learnt."""
+    return f"That doesn't look like a digit I know — my best guess is {digit}"
+
+
+# Why the network is "confident" about a dash: for Draw's explanation, in words for a 14-year-old.
+WHY_ALWAYS_A_DIGIT = (
+    "This network only knows ten answers, 0 to 9, and it must always pick one of them. Its confidence "
+    "is about *which of the ten* fits best, not about whether you drew a digit at all: a dash or a "
+    "letter still gets a big number, because something has to win. So a second check compares your "
+    "drawing with thousands of digits the network learnt from, in the pattern its last layer of "
+    "neurons makes of it and in its pixels. When it is far from all of them, we tell you, whatever "
+    "the confidence says."
+)
+
+
 def guesses_title(probs: np.ndarray, separator: str = " ") -> str:
     """The two best guesses as a short title, e.g. '9: 62% 4: 30%'."""
     return separator.join(f"{digit}: {format_probability(p)}" for digit, p in top_guesses(probs, 2))
@@ -59,6 +80,8 @@ class Reading:
 
     steps: PreprocessSteps
     probabilities: np.ndarray  # (10,), sums to 1
+    # How unlike every digit the network learnt: above 1, unlike them all; None when not judged.
+    strangeness: float | None = None
 
     @property
     def digit(self) -> int:
@@ -76,6 +99,16 @@ class Reading:
 
     def unsure_message(self, threshold: float = DEFAULT_NOT_SURE_BELOW) -> str | None:
         return unsure_message(self.probabilities, threshold)
+
+    @property
+    def looks_like_a_digit(self) -> bool:
+        """False when the drawing is unlike every digit learnt; True too when it was not judged."""
+        return self.strangeness is None or self.strangeness <= 1.0
+
+    @property
+    def not_a_digit_message(self) -> str | None:
+        """'That doesn't look like a digit I know — my best guess is 2', or None for a digit."""
+        return None if self.looks_like_a_digit else not_a_digit_message(self.digit)
 
     @property
     def confidence_text(self) -> str:
@@ -104,7 +137,13 @@ def predict_many(classifier, images: np.ndarray, angles=VIEW_ANGLES) -> np.ndarr
     return classifier.predict_proba(batch).reshape(len(images), len(angles), 10).mean(axis=1)
 
 
-def read_image(classifier, image, angles=VIEW_ANGLES) -> Reading:
-    """Preprocess any picture (canvas RGBA, upload, file) and read it. Raises NothingToRead when blank."""
+def read_image(classifier, image, angles=VIEW_ANGLES, judge=None) -> Reading:
+    """Preprocess any picture (canvas RGBA, upload, file) and read it. Raises NothingToRead when blank.
+
+    `judge`, a function from the preprocessed 28×28 image to its strangeness (`learn.familiarity.judge`),
+    says whether it looks like a digit at all; without one, the reading does not say.
+    """
     steps = preprocess_steps(image)
-    return Reading(steps=steps, probabilities=predict_views(classifier, steps.centred, angles))
+    probabilities = predict_views(classifier, steps.centred, angles)
+    strangeness = None if judge is None else float(judge(steps.centred))
+    return Reading(steps=steps, probabilities=probabilities, strangeness=strangeness)

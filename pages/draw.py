@@ -17,6 +17,7 @@ from digitlab import charts, preprocess, reading, strokes
 from digitlab.app import state, widgets, workarounds
 from digitlab.app.look_inside import look_inside, why_it_read
 from digitlab.app.model_upload import model_upload
+from digitlab.app.not_a_digit import judge_for, show_not_a_digit
 from digitlab.app.shelf_picker import model_picker
 from digitlab.app.wall_send import choose_meant, round_banner, send_panel
 from digitlab.app.widgets import show_pixels
@@ -37,7 +38,8 @@ STEPS = (
 def read(image, empty_message: str) -> reading.Reading | None:
     """What the network reads in a drawing or photo, or None (and `empty_message`) when it holds no digit."""
     try:
-        return reading.read_image(state.active_classifier(), image)
+        classifier = state.active_classifier()
+        return reading.read_image(classifier, image, judge=judge_for(classifier))
     except preprocess.NothingToRead:
         st.info(empty_message)
         return None
@@ -49,7 +51,9 @@ def show_answer(answer: reading.Reading, source: str) -> None:
         with st.container(width=190):
             st.metric("Prediction", answer.digit)
             threshold = st.session_state.get(THRESHOLD, reading.DEFAULT_NOT_SURE_BELOW)
-            if unsure := answer.unsure_message(threshold):
+            if answer.not_a_digit_message:
+                show_not_a_digit(answer)
+            elif unsure := answer.unsure_message(threshold):
                 st.warning(unsure, icon=":material/help:")
             else:
                 st.caption(answer.confidence_text)

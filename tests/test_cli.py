@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from digitlab.classroom import board
 from digitlab.cli import EXIT_LOAD, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, main
@@ -206,3 +206,17 @@ def test_wall_list_export_and_clear(tmp_path, monkeypatch, capsys):
         == "cleared the class wall: 3 drawings removed, its round ended"
     )
     assert wall.drawings() == [] and wall.current_round() is None
+
+
+def test_predict_says_when_a_picture_is_not_a_digit(tmp_path, monkeypatch, capsys):
+    from digitlab.learn import familiarity
+
+    ImageDraw.Draw(image := Image.new("L", (60, 60), 0)).line([(5, 30), (55, 30)], fill=255, width=4)
+    image.save(tmp_path / "dash.png")
+    monkeypatch.setattr(familiarity, "judge", lambda classifier: lambda picture: 3.0)  # unlike all digits
+    assert main(["predict", "--json", str(tmp_path / "dash.png")]) == EXIT_OK
+    found = json.loads(capsys.readouterr().out)
+    assert found["looks_like_a_digit"] is False
+    assert found["message"] == f"That doesn't look like a digit I know — my best guess is {found['digit']}"
+    assert main(["predict", str(tmp_path / "dash.png")]) == EXIT_OK
+    assert "doesn't look like a digit I know" in capsys.readouterr().out

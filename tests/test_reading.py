@@ -167,3 +167,24 @@ def test_probabilities_never_read_as_zero_or_certain():
     ]
     assert guesses_title(PROBS) == "4: 50% 9: 35%"
     assert guesses_title(PROBS, "  \n") == "4: 50%  \n9: 35%"
+
+
+def test_a_drawing_unlike_every_digit_says_so_and_still_names_its_guess():
+    seen = []
+
+    class Fixed:
+        def predict_proba(self, images):
+            return np.tile(np.eye(10)[2] * 0.9 + 0.01, (len(images), 1))
+
+    def judge(image):
+        seen.append(image)
+        return 1.7
+
+    canvas = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    ImageDraw.Draw(canvas).line([(40, 140), (240, 140)], fill=(255, 255, 255, 255), width=18)
+    answer = read_image(Fixed(), canvas, judge=judge)
+    assert answer.digit == 2 and not answer.looks_like_a_digit
+    assert answer.not_a_digit_message == "That doesn't look like a digit I know — my best guess is 2"
+    np.testing.assert_array_equal(seen[0], answer.steps.centred)  # the judge sees what the network sees
+    assert read_image(Fixed(), canvas, judge=lambda image: 0.4).not_a_digit_message is None
+    assert read_image(Fixed(), canvas).looks_like_a_digit  # not judged: nothing said

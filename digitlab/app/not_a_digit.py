@@ -1,0 +1,25 @@
+"""Draw's "That isn't a digit": the judge handed to the reading, and what the page shows of it.
+
+The judge is `learn.familiarity`'s, fitted once per model in the background the first time a drawing is
+read with it (seconds for a CNN); until it is ready a reading is simply not judged, so the first stroke
+is never kept waiting. The wording and the explanation live in `reading`.
+"""
+
+import streamlit as st
+
+from digitlab import reading
+
+
+def judge_for(classifier):
+    """The model's judge, or None while it is being fitted (or if this model cannot be judged)."""
+    from digitlab.learn import familiarity  # imports TensorFlow, loaded by now for the classifier
+
+    return familiarity.judge(classifier, wait=False)
+
+
+def show_not_a_digit(answer: reading.Reading) -> None:
+    """The plain message, and why the network's confidence does not say it, for a drawing unlike digits."""
+    st.warning(answer.not_a_digit_message, icon=":material/block:")
+    st.caption(f"Its confidence for {answer.digit} is {reading.format_probability(answer.confidence)}.")
+    with st.expander("Why is it so sure about something that isn't a digit?"):
+        st.markdown(reading.WHY_ALWAYS_A_DIGIT)

@@ -1,0 +1,194 @@
+"""Does a drawing look like any digit the network learnt? Two distances from the digits it knows.
+
+A network with ten outputs must share its probability between ten digits, so a dash or a letter still
+gets a "confident" answer: softmax says which of the ten, never whether it is a digit at all. What the
+network has learnt about digits shows elsewhere, in its last hidden layer (the input of its output
+layer): the digits it was taught fill ten clouds there, one per digit, and a drawing unlike all of them
+lands away from all ten.
+
+Two distances, each learnt from known digits only:
+- hidden: the Mahalanobis distance, in the last hidden layer of every network of an ensemble side by
+  side, to the nearest of ten digit clouds (ten means, one shared covariance);
+- pixels: the mean Euclidean distance, in the 28×28 pixels, to the 8 nearest known digits.
+Both are fitted per model on digits it knows: MNIST training images (`neighbours.training_sample`) and
+pen-drawn digits of the UNIPEN *training* labs, rendered through the canvas path. Each one's threshold
+is its QUANTILE on other such digits, held out of the fit; a drawing past either threshold is "unlike
+any digit". Nothing here ever sees a scribble, a letter or a benchmark lab. bench/not_a_digit.py
+measures it, and the alternatives it was chosen over (max-softmax, energy, either distance alone).
+
+The fit is made on first use, in a background thread, and kept while the model lives, as `neighbours`
+keeps its sample: seconds for a CNN, and `familiarity_for(..., wait=False)` answers None meanwhile.
+Then each reading costs one forward pass and two small products. A network whose last layer is not
+Dense cannot be judged: its `familiarity_for` is None and the reading says nothing about it.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from digitlab import pen, strokes
+from digitlab.data import load_mnist
+from digitlab.learn import neighbours
+from digitlab.learn.model import members_of
+
+QUANTILE = 0.999  # of held-out known digits' distances: each threshold (bench/not_a_digit.py)
+CALIBRATION_PER_CLASS = 300  # MNIST training images of each digit, not in the fit, for the thresholds
+CALIBRATION_SEED = 61
+PEN_PER_CLASS = 150  # pen-drawn training-lab digits of each digit, for the fit and as many held out
+PEN_SEED = 5
+NEAREST = 8  # known digits averaged in the pixel distance
+SHRINKAGE = 1e-3  # of the mean variance, added to the covariance's diagonal: dead units stay invertible
+
+_FITTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # keras model → Familiarity or None
+_GRAPHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # keras model → its features graph
+_FITTING: dict[int, threading.Thread] = {}  # id(keras model) → the thread fitting it
+_LOCK = threading.RLock()
+
+
+@dataclass(frozen=True, eq=False)
+class Familiarity:
+    """The digits one network knows, as clouds in its hidden layer and as pixels, and how far is too far."""
+
+    whitening: np.ndarray  # (units, units) Σ^-1/2: a Mahalanobis distance is a Euclidean one after it
+    centres: np.ndarray  # (10, units): each digit's mean, whitened
+    references: np.ndarray  # (N, 784) float32: the known digits' pixels, 0-1
+    reference_norms: np.ndarray  # (N,): their squared lengths, kept: recomputing them cost 50 ms a drawing
+    thresholds: tuple[float, float]  # (hidden, pixels): the QUANTILE of held-out known digits
+
+    def distances(self, features: np.ndarray, images: np.ndarray) -> np.ndarray:
+        """(N, 2): the hidden and the pixel distance of N images, given their hidden features."""
+        whitened = np.asarray(features, np.float32) @ self.whitening
+        hidden = ((whitened[:, None, :] - self.centres[None]) ** 2).sum(axis=-1).min(axis=1)
+        pixels = _pixels(images)
+        squared = (pixels**2).sum(1)[:, None] - 2 * pixels @ self.references.T + self.reference_norms[None]
+        nearest = np.partition(np.maximum(squared, 0), NEAREST - 1, axis=1)[:, :NEAREST]
+        return np.stack([np.sqrt(hidden), np.sqrt(nearest).mean(axis=1)], axis=1)
+
+    def strangeness(self, features: np.ndarray, images: np.ndarray) -> np.ndarray:
+        """(N,): the larger distance over its threshold; above 1, an image is unlike every known digit."""
+        return (self.distances(features, images) / np.asarray(self.thresholds)).max(axis=1)
+
+
+def _pixels(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0
+
+
+@functools.lru_cache(maxsize=1)
+def known_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fit images, their labels, held-out images): digits only, MNIST training and pen training labs."""
+    sample = neighbours.training_sample()
+    mnist = load_mnist()
+    rest = np.setdiff1d(np.arange(len(mnist.y_train)), sample.indices)
+    held = rest[neighbours.balanced_indices(mnist.y_train[rest], CALIBRATION_PER_CLASS, CALIBRATION_SEED)]
+    drawn = _pen_digits()
+    half = len(drawn.labels) // 2
+    images = np.concatenate([sample.images, drawn.images[:half]])
+    return (
+        images,
+        np.concatenate([sample.labels, drawn.labels[:half]]),
+        np.concatenate([mnist.x_train[held], drawn.images[half:]]),
+    )
+
+
+def _pen_digits() -> pen.PenImages:
+    """2 × PEN_PER_CLASS training-lab digits of each digit, rendered with varied brushes, sizes, places."""
+    samples = strokes.load_pen_digits("training")
+    picked = neighbours.balanced_indices(np.array([s.label for s in samples]), 2 * PEN_PER_CLASS, PEN_SEED)
+    np.random.default_rng(PEN_SEED).shuffle(picked)  # so that each half holds each digit about as often
+    return pen.render_training([samples[i] for i in picked], variants=1, seed=PEN_SEED)
+
+
+def _features_graph(classifier):
+    """One graph from raw pixels to the last hidden layer of every network of the model, side by side."""
+    import keras
+    import tensorflow as tf
+
+    probes = []
+    for network in members_of(classifier.model):
+        dense = [layer for layer in network.layers if type(layer).__name__ == "Dense"]
+        if not dense:
+            raise ValueError("this network does not end in a Dense layer")
+        probes.append(keras.Model(network.inputs, dense[-1].input))
+    return tf.function(
+        lambda batch: tf.concat([probe(batch, training=False) for probe in probes], axis=-1),
+        input_signature=[tf.TensorSpec((None, 28, 28), tf.float32)],
+    )
+
+
+def features(classifier, images: np.ndarray) -> np.ndarray:
+    """(N, units): the last hidden layer of each network of the model, for uint8 images (N, 28, 28)."""
+    from digitlab.learn.classifier import PREDICTIONS  # imports TensorFlow
+
+    with _LOCK:
+        if classifier.model not in _GRAPHS:
+            _GRAPHS[classifier.model] = _features_graph(classifier)
+        forward = _GRAPHS[classifier.model]
+    images = np.asarray(images, np.float32)
+    with PREDICTIONS.predicting():  # a student waits for it: training steps pause meanwhile
+        return np.concatenate(
+            [
+                forward(images[i : i + neighbours.BATCH]).numpy()
+                for i in range(0, len(images), neighbours.BATCH)
+            ]
+        )
+
+
+def fit(classifier, images: np.ndarray, labels: np.ndarray, held_out: np.ndarray) -> Familiarity:
+    """The digit clouds of `images` (by `labels`); thresholds the QUANTILE of `held_out`'s distances."""
+    hidden = features(classifier, images).astype(np.float64)
+    means = np.stack([hidden[labels == digit].mean(axis=0) for digit in range(10)])
+    centred = hidden - means[labels]
+    covariance = centred.T @ centred / len(hidden)
+    covariance += SHRINKAGE * np.trace(covariance) / len(covariance) * np.eye(len(covariance))
+    values, vectors = np.linalg.eigh(covariance)
+    whitening = (vectors / np.sqrt(values)).astype(np.float32)
+    references = _pixels(images)
+    centres = (means @ whitening).astype(np.float32)
+    unscaled = Familiarity(whitening, centres, references, (references**2).sum(axis=1), (1.0, 1.0))
+    held = unscaled.distances(features(classifier, held_out), held_out)
+    thresholds = tuple(float(t) for t in np.quantile(held, QUANTILE, axis=0))
+    return Familiarity(whitening, centres, references, unscaled.reference_norms, thresholds)
+
+
+def _fit_and_keep(classifier) -> None:
+    try:
+        images, labels, held_out = known_digits()
+        fitted = fit(classifier, images, labels, held_out)
+    except ValueError:  # not a Dense output layer: this network cannot be judged
+        fitted = None
+    with _LOCK:
+        _FITTED[classifier.model] = fitted
+        _FITTING.pop(id(classifier.model), None)
+
+
+def familiarity_for(classifier, wait: bool = True) -> Familiarity | None:
+    """This classifier's Familiarity, fitted once per model; None if it cannot be judged, or, with
+    `wait=False`, while it is still being fitted in the background (the next call may have it)."""
+    with _LOCK:
+        if classifier.model in _FITTED:
+            return _FITTED[classifier.model]
+        thread = _FITTING.get(id(classifier.model))
+        if thread is None:
+            thread = threading.Thread(target=_fit_and_keep, args=(classifier,), daemon=True)
+            _FITTING[id(classifier.model)] = thread
+            thread.start()
+    if not wait:
+        return None
+    thread.join()
+    with _LOCK:
+        return _FITTED.get(classifier.model)
+
+
+def judge(classifier, wait: bool = True):
+    """A function from one preprocessed 28×28 image to its strangeness, for `reading.read_image`;
+    None when this model cannot be judged (or, with `wait=False`, is not fitted yet)."""
+    fitted = familiarity_for(classifier, wait)
+    if fitted is None:
+        return None
+    return lambda image: float(fitted.strangeness(features(classifier, image[None]), image[None])[0])
