@@ -54,9 +54,11 @@ def scores(classifier, fitted, images: np.ndarray) -> dict[str, np.ndarray]:
     distances = fitted.distances(hidden, images) / np.asarray(fitted.thresholds)
     probabilities = reading.predict_many(classifier, images)
     return {
-        "hidden + pixels (chosen)": distances.max(axis=1),
+        "hidden + pixels + shape (chosen)": distances.max(axis=1),
+        "hidden + pixels": distances[:, :2].max(axis=1),
         "hidden layer alone": distances[:, 0],
         "pixels alone": distances[:, 1],
+        "shape alone": distances[:, 2],
         "max-softmax": -probabilities.max(axis=1),
         "energy": energy(classifier, hidden),
         "digit": probabilities.argmax(axis=1),

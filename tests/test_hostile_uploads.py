@@ -163,9 +163,7 @@ def test_the_draw_page_explains_every_file_and_keeps_reading_drawings(corpus, th
         (b"A" * 2_000_000, "too large"),
     ],
 )
-def test_a_canvas_picture_not_the_canvas_own_is_refused_before_decoding(
-    picture, message, monkeypatch
-):
+def test_a_canvas_picture_not_the_canvas_own_is_refused_before_decoding(picture, message, monkeypatch):
     decoded = []
     original = Image.Image.load
     monkeypatch.setattr(Image.Image, "load", lambda self: decoded.append(self.size) or original(self))

@@ -9,8 +9,11 @@ lands away from all ten.
 Two distances, each learnt from known digits only:
 - hidden: the Mahalanobis distance, in the last hidden layer of every network of an ensemble side by
   side, to the nearest of ten digit clouds (ten means, one shared covariance);
-- pixels: the mean Euclidean distance, in the 28×28 pixels, to the 8 nearest known digits.
-Both are fitted per model on digits it knows: MNIST training images (`neighbours.training_sample`) and
+- pixels: the mean Euclidean distance, in the 28×28 pixels, to the 8 nearest known digits;
+- shape: how much wider than tall the ink's box is. Preprocessing fits any drawing's long side to the
+  same 20 px, so a dash fills the box's width as a 1 fills its height, and only the box's shape keeps
+  what sets them apart: known digits are almost never more than 1.8 times as wide as tall.
+All are fitted per model on digits it knows: MNIST training images (`neighbours.training_sample`) and
 pen-drawn digits of the UNIPEN *training* labs, rendered through the canvas path. Each one's threshold
 is its QUANTILE on other such digits, held out of the fit; a drawing past either threshold is "unlike
 any digit". Nothing here ever sees a scribble, a letter or a benchmark lab. bench/not_a_digit.py
@@ -42,6 +45,7 @@ CALIBRATION_SEED = 61
 PEN_PER_CLASS = 150  # pen-drawn training-lab digits of each digit, for the fit and as many held out
 PEN_SEED = 5
 NEAREST = 8  # known digits averaged in the pixel distance
+INK_LEVEL = 64  # of 255: a pixel that counts in the ink's box
 SHRINKAGE = 1e-3  # of the mean variance, added to the covariance's diagonal: dead units stay invertible
 
 _FITTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # keras model → Familiarity or None
@@ -58,20 +62,34 @@ class Familiarity:
     centres: np.ndarray  # (10, units): each digit's mean, whitened
     references: np.ndarray  # (N, 784) float32: the known digits' pixels, 0-1
     reference_norms: np.ndarray  # (N,): their squared lengths, kept: recomputing them cost 50 ms a drawing
-    thresholds: tuple[float, float]  # (hidden, pixels): the QUANTILE of held-out known digits
+    thresholds: tuple[float, float, float]  # (hidden, pixels, shape): the QUANTILE of held-out known digits
 
     def distances(self, features: np.ndarray, images: np.ndarray) -> np.ndarray:
-        """(N, 2): the hidden and the pixel distance of N images, given their hidden features."""
+        """(N, 3): the hidden and the pixel distance of N images, given their hidden features, and the
+        shape of their ink's box."""
         whitened = np.asarray(features, np.float32) @ self.whitening
         hidden = ((whitened[:, None, :] - self.centres[None]) ** 2).sum(axis=-1).min(axis=1)
         pixels = _pixels(images)
         squared = (pixels**2).sum(1)[:, None] - 2 * pixels @ self.references.T + self.reference_norms[None]
         nearest = np.partition(np.maximum(squared, 0), NEAREST - 1, axis=1)[:, :NEAREST]
-        return np.stack([np.sqrt(hidden), np.sqrt(nearest).mean(axis=1)], axis=1)
+        return np.stack([np.sqrt(hidden), np.sqrt(nearest).mean(axis=1), box_shape(images)], axis=1)
 
     def strangeness(self, features: np.ndarray, images: np.ndarray) -> np.ndarray:
         """(N,): the larger distance over its threshold; above 1, an image is unlike every known digit."""
         return (self.distances(features, images) / np.asarray(self.thresholds)).max(axis=1)
+
+
+def box_shape(images: np.ndarray) -> np.ndarray:
+    """(N,): the width over the height of each image's ink (pixels of at least INK_LEVEL); 1 if blank."""
+    ink = np.asarray(images) >= INK_LEVEL
+    rows, columns = ink.any(axis=2), ink.any(axis=1)
+
+    def extent(present: np.ndarray) -> np.ndarray:
+        first = present.argmax(axis=1)
+        last = present.shape[1] - 1 - present[:, ::-1].argmax(axis=1)
+        return np.where(present.any(axis=1), last - first + 1, 1)
+
+    return extent(columns) / extent(rows)
 
 
 def _pixels(images: np.ndarray) -> np.ndarray:
@@ -150,7 +168,7 @@ def fit(classifier, images: np.ndarray, labels: np.ndarray, held_out: np.ndarray
     whitening = (vectors / np.sqrt(values)).astype(np.float32)
     references = _pixels(images)
     centres = (means @ whitening).astype(np.float32)
-    unscaled = Familiarity(whitening, centres, references, (references**2).sum(axis=1), (1.0, 1.0))
+    unscaled = Familiarity(whitening, centres, references, (references**2).sum(axis=1), (1.0, 1.0, 1.0))
     held = unscaled.distances(features(classifier, held_out), held_out)
     thresholds = tuple(float(t) for t in np.quantile(held, QUANTILE, axis=0))
     return Familiarity(whitening, centres, references, unscaled.reference_norms, thresholds)
