@@ -42,7 +42,6 @@ if controls.button(
     icon=":material/play_arrow:",
     key="train_start",
     disabled=busy or train_config is None,
-    help="Starts learning from the training images with the settings in the sidebar.",
 ):
     state.start_training(train_config, dataset)
     st.rerun()  # lock the settings and start polling
@@ -53,7 +52,6 @@ controls.button(
     key="train_stop",
     disabled=not busy,
     on_click=run.stop if busy else None,
-    help="Ends the run after the current batch; what it has learnt so far is kept and tested.",
 )
 resources.calibrate_in_the_background()  # the forecasts below become this server's own
 if train_config is not None and not busy:  # while a run trains, its progress bar has the live ETA

@@ -35,7 +35,13 @@ def test_every_train_control_and_button_has_help():
     at.slider(key="train_epochs").set_value(7).run()  # shows "Back to the preset's settings"
     shown = {widget.key for widget in widgets(at)}
     assert {"train_filters", "train_batch_norm", "train_momentum", "train_reset", "train_start"} <= shown
-    missing = [widget.key for widget in widgets(at) if not widget.proto.help.strip()]
+    # Start and Stop say what they do, beside the caption "press Start and watch the network learn"; a
+    # button with help is drawn twice (with and without its tooltip), which the browser tests' locators
+    # of these two would find twice.
+    plain = {"train_start", "train_stop"}
+    missing = [
+        widget.key for widget in widgets(at) if widget.key not in plain and not widget.proto.help.strip()
+    ]
     assert not missing, missing
 
 
