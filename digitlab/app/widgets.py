@@ -131,14 +131,14 @@ def require_active_classifier():
 def show_report(report) -> None:
     """The classification report, one row per digit, as the Train and Confusion pages show it."""
     st.subheader("Per digit")
+    st.caption(
+        "How well it reads each digit; hover over a column's name for what it means. The last two rows "
+        "sum up the ten digits: " + glossary.explain("macro avg", "weighted avg").replace("\n\n", " "),
+        help=glossary.explain("precision", "recall", "F1", "support"),
+    )
     st.dataframe(
         evaluation.report_in_percent(report.report),
         hide_index=True,
         height="content",
         column_config=REPORT_COLUMNS,
-    )
-    st.caption(
-        "Hover over a column's name for what it means. The last two rows sum up the ten digits: "
-        + glossary.explain("macro avg", "weighted avg").replace("\n\n", " "),
-        help=glossary.explain("precision", "recall", "F1", "support"),
     )
