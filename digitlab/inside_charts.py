@@ -19,6 +19,9 @@ from digitlab.charts import FONT, HIDDEN_AXIS
 SEQUENTIAL = "Blues"
 UNITS_PER_ROW = 16
 MIN_FILTERS_HEIGHT = 200
+# An activation in plain words (`glossary.TERMS["activation"]`), on the colour bar and on hover.
+STRENGTH = "How strongly it answers:"
+STRENGTH_TITLE = "How strongly<br>it answers"
 
 
 def montage(tiles: np.ndarray, columns: int, gap: int = 1) -> np.ndarray:
@@ -75,7 +78,7 @@ def feature_maps(values: np.ndarray, max_maps: int = 32, columns: int = 8) -> go
     tiles = np.moveaxis(values[:, :, :max_maps], -1, 0)
     canvas = montage(tiles, columns)
     height = int(60 * canvas.shape[0] / values.shape[0]) + 10
-    return _tiles_figure(canvas, "Activation %{z:.2f}", "Activation", height, bool((values < 0).any()))
+    return _tiles_figure(canvas, f"{STRENGTH} %{{z:.2f}}", STRENGTH_TITLE, height, bool((values < 0).any()))
 
 
 def units_grid(values: np.ndarray) -> go.Figure:
@@ -89,7 +92,11 @@ def units_grid(values: np.ndarray) -> go.Figure:
     canvas = canvas.reshape(rows, UNITS_PER_ROW)
     units = np.arange(rows * UNITS_PER_ROW).reshape(rows, UNITS_PER_ROW)
     figure = _tiles_figure(
-        canvas, "Unit %{customdata}: %{z:.2f}", "Activation", 40 * rows + 20, bool((values < 0).any())
+        canvas,
+        f"Unit %{{customdata}}, {STRENGTH.lower()} %{{z:.2f}}",
+        STRENGTH_TITLE,
+        40 * rows + 20,
+        bool((values < 0).any()),
     )
     figure.update_traces(customdata=units, xgap=2, ygap=2)
     return figure

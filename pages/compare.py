@@ -12,7 +12,7 @@ import sqlite3
 import numpy as np
 import streamlit as st
 
-from digitlab import charts
+from digitlab import charts, glossary
 from digitlab.app import state, workarounds
 from digitlab.app.shelf_picker import shelf_runs
 from digitlab.classroom import board
@@ -32,7 +32,15 @@ def compare_runs(records: list[runs.RunRecord]) -> None:
     st.table(runs.table_rows(records), hide_index=True)  # ten rows at most: a plain table reads best
     ranked = runs.by_accuracy(records)
     names = [record.name for record in ranked]
-    chosen_names = st.multiselect("Runs on the charts", names, default=names, key="compare_runs")
+    chosen_names = st.multiselect(
+        "Runs on the charts",
+        names,
+        default=names,
+        format_func=glossary.friendly_name,
+        key="compare_runs",
+        help="Their technical names:\n\n"
+        + "\n".join(f"- {glossary.friendly_name(r.name)}: {r.config.label}" for r in ranked),
+    )
     chosen = [record for record in ranked if record.name in chosen_names]
     if not chosen:
         st.info("Choose at least one run to draw its curves.")
@@ -46,7 +54,10 @@ def compare_runs(records: list[runs.RunRecord]) -> None:
     st.subheader("Confusion matrices")
     st.caption("The first two runs chosen above. Rows: the true digit; columns: what the network read.")
     for column, record in zip(st.columns(2), chosen[:2], strict=False):
-        column.markdown(f"**{record.name}** · {record.accuracy:.2%} right")
+        shown = glossary.friendly_name(record.name)
+        column.markdown(
+            f"**{shown}** · {record.accuracy:.2%} right", help=glossary.technical_help(record.config.label)
+        )
         column.plotly_chart(
             charts.confusion_matrix_figure(np.array(record.confusion)),
             theme=None,

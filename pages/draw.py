@@ -129,7 +129,8 @@ def drawing_pad() -> np.ndarray | None:
 @st.fragment
 def drawing_panel() -> None:
     round_banner()  # the teacher's prompt, read again at every stroke, when a round of the wall is open
-    st.caption(f"Reading with {widgets.describe_active_model()}.")  # here: a run may end while you draw
+    # here: a run may end while you draw
+    st.caption(f"Reading with {widgets.describe_active_model()}.", help=widgets.active_model_help())
     answer = None
     with st.container(horizontal=True, wrap=True, gap="medium"):
         with st.container(width=290):

@@ -145,7 +145,7 @@ def fine_tune(classifier, drawings: handwriting.HandwritingSet, before: float) -
 workarounds.through_router()
 st.title("Teach it your handwriting")
 classifier = widgets.require_active_classifier()
-st.caption(f"Using {widgets.describe_active_model()}.")
+st.caption(f"Using {widgets.describe_active_model()}.", help=widgets.active_model_help())
 drawings = state.own_handwriting()
 if notice := st.session_state.pop(NOTICE, None):
     getattr(st, notice[0])(notice[1])

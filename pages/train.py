@@ -9,7 +9,7 @@ the session's history for the Compare page, and its model, metrics and charts ca
 
 import streamlit as st
 
-from digitlab import config, data, estimate, image_charts
+from digitlab import config, data, estimate, glossary, image_charts
 from digitlab.app import resources, settings_form, state, widgets, workarounds
 from digitlab.app.model_upload import model_upload
 from digitlab.app.run_views import live_view, results, run_controls
@@ -23,6 +23,8 @@ busy = run is not None and not run.done
 if settings_form.key("preset") not in st.session_state:
     settings_form.settings_from_link()
 classroom = settings_form.classroom_mode()
+intro = st.container(horizontal=True, vertical_alignment="center", wrap=True)  # filled once the form has run
+intro.caption("Pick the settings in the sidebar, press Start and watch the network learn.", width="stretch")
 with st.sidebar:
     if classroom:
         st.info(
@@ -30,10 +32,9 @@ with st.sidebar:
             icon=":material/school:",
         )
     train_config = settings_form.settings_sidebar(busy, classroom)
-    settings_form.share_link(classroom)
     model_upload("train_model_file")
+settings_form.share_link(classroom, intro)  # at the top, where a teacher looks: not under 17 controls
 
-st.caption("Pick the settings in the sidebar, press Start and watch the network learn.")
 controls = st.container(horizontal=True, vertical_alignment="center")
 if controls.button(
     "Start training",
@@ -46,7 +47,11 @@ if controls.button(
     st.rerun()  # lock the settings and start polling
 run_controls(run, controls)
 controls.button(
-    "Stop", icon=":material/stop:", key="train_stop", disabled=not busy, on_click=run.stop if busy else None
+    "Stop",
+    icon=":material/stop:",
+    key="train_stop",
+    disabled=not busy,
+    on_click=run.stop if busy else None,
 )
 resources.calibrate_in_the_background()  # the forecasts below become this server's own
 if train_config is not None and not busy:  # while a run trains, its progress bar has the live ETA
@@ -63,7 +68,11 @@ if run is None:
 else:
     learnt_from = config.TRAINING_DATA[run.config.data]
     size = f"{run.config.train_size:,} images ({learnt_from})"
-    st.markdown(f"**{run.config.label}** · {run.config.epochs} epochs on {size}")
+    shown = glossary.friendly_name(run.config.label)
+    st.markdown(
+        f"**{shown}** · {run.config.epochs} epochs on {size}",
+        help=glossary.technical_help(run.config.label),
+    )
     st.fragment(live_view, run_every=0.4 if busy else None)(run, polling=busy)
     if run.done:
         results(run, dataset)

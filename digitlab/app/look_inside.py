@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from digitlab import image_charts, inside_charts, reading
+from digitlab import glossary, image_charts, inside_charts, reading
 from digitlab.app import state
 from digitlab.app.widgets import show_pixels
 from digitlab.learn import inside, neighbours
@@ -35,29 +35,40 @@ def show_weights(classifier) -> None:
     if kind == "dense":
         st.caption(
             "Each tile is one unit of the first hidden layer: its 784 weights, one per pixel, laid out as "
-            "the 28×28 image. Blue pixels excite the unit, red ones inhibit it."
+            "the 28×28 image. Ink on blue pixels makes the unit answer more strongly, ink on red ones less."
         )
         st.plotly_chart(image_charts.weights_grid(weights), theme=None, key="inside_weights")
     else:
         st.caption(
             f"This network is a CNN: its first layer is {weights.shape[-1]} filters of "
             f"{weights.shape[0]}×{weights.shape[1]} pixels, each slid over the whole image, so a filter is "
-            "shown at its own size, not 28×28. Blue pixels excite it, red ones inhibit it: most find edges "
-            "and strokes of one direction."
+            "shown at its own size, not 28×28. Ink on blue pixels makes it answer more strongly, ink on red "
+            "ones less: most find edges and strokes of one direction."
         )
         st.plotly_chart(inside_charts.filters_grid(weights), theme=None, key="inside_weights")
 
 
 def show_layers(view: inside.InsideView) -> None:
+    st.caption(
+        "What each layer answers to your drawing, from the first layer to the last: the darker blue a "
+        "square, the more strongly it answers. Hover over a layer's ? for what its words mean."
+    )
     for layer in view.layers:
+        title = glossary.layer_title(layer.name, layer.kind)
         if layer.kind == "conv":
             height, width, channels = layer.values.shape
             shown = min(channels, 32)
-            st.markdown(f"**{layer.name}**: {channels} feature maps of {height}×{width} (first {shown})")
+            st.markdown(
+                f"**{title}**: {channels} feature maps of {height}×{width} (first {shown})",
+                help=glossary.explain("filter", "feature map", "activation"),
+            )
             figure = inside_charts.feature_maps(layer.values, max_maps=shown)
         else:
             active = int((layer.values > 0).sum())
-            st.markdown(f"**{layer.name}**: {layer.values.size} units, {active} active")
+            st.markdown(
+                f"**{title}**: {layer.values.size} units, {active} active",
+                help=glossary.explain("unit", "activation") + " Active: answering more than 0.",
+            )
             figure = inside_charts.units_grid(layer.values)
         st.plotly_chart(figure, theme=None, key=f"inside_{layer.name}")
 
@@ -66,7 +77,7 @@ def show_saliency(view: inside.InsideView, image: np.ndarray) -> None:
     times_input = st.toggle(
         "Gradient × input",
         key="draw_saliency_times_input",
-        help="Only the ink you drew, weighted by its pull.",
+        help="Shows only the ink you drew, each bit coloured by how hard it pushed towards the answer.",
     )
     overlay = inside.saliency_overlay(image, inside.saliency(view, image, times_input), side=224)
     with st.container(horizontal=True, wrap=True):

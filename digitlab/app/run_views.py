@@ -10,7 +10,7 @@ import functools
 
 import streamlit as st
 
-from digitlab import charts, data, estimate, events, image_charts, live_charts
+from digitlab import charts, data, estimate, events, glossary, image_charts, live_charts
 from digitlab.app import state, widgets
 from digitlab.app.look_inside import show_weights
 from digitlab.classroom import history as runs
@@ -141,6 +141,7 @@ def train_on(run: TrainingRun, dataset: data.Dataset) -> None:
         key="train_more_epochs",
         disabled=reason is not None,
         width=160,
+        help=glossary.explain("epoch"),
     )
     if row.button(
         "Train on",
@@ -181,12 +182,20 @@ def results(run: TrainingRun, dataset: data.Dataset) -> None:
     widgets.show_two_accuracies(result.classifier, evaluation)
     train_on(run, dataset)
     scores = st.columns(2)
-    scores[0].metric("Test loss", f"{evaluation.loss:.3f}", border=True)
-    scores[1].metric("Training time", estimate.format_duration(result.seconds), border=True)
+    scores[0].metric("Test loss", f"{evaluation.loss:.3f}", border=True, help=glossary.explain("test loss"))
+    scores[1].metric(
+        "Training time",
+        estimate.format_duration(result.seconds),
+        border=True,
+        help="How long it took to learn, on this server.",
+    )
     if state.active_classifier() is result.classifier:
         st.success("Draw and Confusion now use this network.", icon=":material/check_circle:")
         st.button(
-            "Switch back to the default model", on_click=state.use_default_model, key="train_use_default"
+            "Switch back to the default model",
+            on_click=state.use_default_model,
+            key="train_use_default",
+            help="Draw and Confusion read with the ready-made default network again.",
         )
     else:
         st.button(
@@ -194,6 +203,7 @@ def results(run: TrainingRun, dataset: data.Dataset) -> None:
             on_click=state.set_active,
             args=(result.classifier, evaluation),
             key="train_use_mine",
+            help="Draw and Confusion then read with the network you have just trained.",
         )
     st.subheader("What it reads on some test images")
     st.caption(
@@ -233,6 +243,7 @@ def downloads(run: TrainingRun) -> None:
         icon=":material/download:",
         on_click="ignore",
         key="train_download_model",
+        help="The trained network in one file: keep it, hand it in, or load it again on Draw.",
     )
     row.download_button(
         "Metrics (.csv)",
@@ -242,6 +253,7 @@ def downloads(run: TrainingRun) -> None:
         icon=":material/table:",
         on_click="ignore",
         key="train_download_csv",
+        help="Its loss and accuracy after every epoch, then on the test digits, for a spreadsheet.",
     )
     row.download_button(
         "Metrics (.json)",
@@ -251,4 +263,5 @@ def downloads(run: TrainingRun) -> None:
         icon=":material/data_object:",
         on_click="ignore",
         key="train_download_json",
+        help="Its settings, its curves and its scores in one file, for a program to read.",
     )

@@ -11,69 +11,65 @@ import functools
 
 import streamlit as st
 
-from digitlab import config
+from digitlab import config, glossary
 from digitlab.app import settings
 
-# Each control's label and help text, by the name settings.py gives it.
+# Each control's label and help text, by the name settings.py gives it; the words are the glossary's.
 CONTROLS = {
     "preset": (
         "Start from a preset",
-        "Fills in all the settings below.\n\n"
-        "- **Quick demo**: a small MLP on 5,000 images, a few seconds.\n"
-        "- **Fast 98% (CNN)**: a small convolutional network on all 60,000 images; it passes 98% test "
-        "accuracy within its first epoch, about 15 s on two cores, and finishes in about 30 s.\n"
-        "- **Tutorial 784-128-64-10** and **784-150-50-10**: the classic tutorials' MLPs, Adam, 5 epochs.\n"
-        "- **Best MLP**: two wide layers (512-256) with dropout, 15 epochs: 98.3% of MNIST's test digits "
-        "after about 45 s of training on two cores. The pretrained **Best MLP** on the shelf (Model, on "
-        "Draw and Confusion) went further: 1024-1024 units on warped digits for 60 epochs, 20 minutes, "
-        "99.3%.\n"
-        "- **Robust (for drawings)**: the same, trained on warped digits, so it reads drawings better.",
+        glossary.explain("preset") + "\n\n"
+        "- **Quick demo**: a small simple network (MLP) on 5,000 images, a few seconds.\n"
+        "- **Fast 98% (CNN)**: a small shape-spotting network (CNN) on all 60,000 images; it reads 98% "
+        "of the test digits right within its first pass, about 15 s on two cores, and finishes in about "
+        "30 s.\n"
+        "- **Tutorial 784-128-64-10** and **784-150-50-10**: the simple networks of the classic "
+        "tutorials: 784 pixels in, two hidden layers, 10 digits out.\n"
+        "- **Best MLP**: two wide layers (512 and 256 units) with dropout, 15 passes: 98.3% of MNIST's "
+        "test digits after about 45 s of training on two cores. The pretrained **Best MLP** on the shelf "
+        "(Model, on Draw and Confusion) went further: 1024 and 1024 units on bent digits for 60 passes, "
+        "20 minutes, 99.3%.\n"
+        "- **Robust (for drawings)**: the same, trained on bent and tilted digits, so it reads drawings "
+        "better.",
     ),
-    "architecture": ("Architecture", "MLP: dense layers only. CNN: small filters scan the image first."),
-    "layers": ("Hidden layers", "Layers of units between the pixels and the ten digits."),
-    "units": ("Units in layer {}", "More units learn more patterns but train slower."),
-    "activation": ("Activation", "The bend each unit applies to its input."),
-    "dropout": ("Dropout", "Units switched off at random in each step, so none is relied on too much."),
-    "head": ("Output layer", "softmax: probabilities adding up to 1. sigmoid: a yes/no per digit."),
-    "optimizer": ("Optimizer", "How the weights change after each batch. adam adapts its step size."),
-    "learning_rate": ("Learning rate", "Size of each step downhill. Too large and the loss explodes."),
-    "momentum": ("Momentum", "How much of the previous step carries into the next (sgd only)."),
-    "epochs": ("Epochs", "How many times the network sees every training image."),
-    "batch_size": ("Batch size", "Images per weight update."),
-    "train_size": ("Training images", "Fewer train faster; more generalise better."),
-    "validation_split": ("Held out for validation", "Never trained on: the dashed validation curve."),
-    "normalization": ("Pixel scaling", "[0, 1]: pixels / 255. z-score: minus their mean, over their spread."),
-    "labels": ("Labels", "A digit as one number (sparse) or as ten 0/1 values (one-hot)."),
-    "augment": ("Augment (rotate, shift, warp)", "Slower, but reads real handwriting better."),
+    "architecture": ("Architecture", glossary.explain("MLP", "CNN")),
+    "layers": ("Hidden layers", glossary.explain("hidden layer")),
+    "units": (
+        "Units in layer {}",
+        glossary.explain("unit") + " More units can learn more patterns, but train slower.",
+    ),
+    "activation": ("Activation", glossary.explain("activation function", "relu", "sigmoid", "tanh", "gelu")),
+    "dropout": ("Dropout", glossary.explain("dropout")),
+    "head": ("Output layer", glossary.explain("output layer", "softmax", "sigmoid output", "linear")),
+    "optimizer": ("Optimizer", glossary.explain("optimizer", "adam", "sgd", "rmsprop")),
+    "learning_rate": ("Learning rate", glossary.explain("learning rate")),
+    "momentum": ("Momentum", glossary.explain("momentum")),
+    "epochs": ("Epochs", glossary.explain("epoch")),
+    "batch_size": ("Batch size", glossary.explain("batch")),
+    "train_size": ("Training images", glossary.explain("training images")),
+    "validation_split": ("Held out for validation", glossary.explain("validation")),
+    "normalization": ("Pixel scaling", glossary.explain("normalisation", "[0, 1]", "z-score")),
+    "labels": ("Labels", glossary.explain("labels", "sparse", "one-hot")),
+    "augment": ("Augment (rotate, shift, warp)", glossary.explain("augment")),
     "lr_schedule": (
         "Learning-rate schedule",
-        "constant: the same step size all along. step: a tenth of the step size from half-way, a "
-        "hundredth from three quarters. cosine: big steps first, then smaller and smaller ones, so the "
-        "network settles into its best weights at the end. The live loss chart draws the rate.",
+        glossary.explain("learning-rate schedule", "constant", "step", "cosine"),
     ),
-    "weight_decay": (
-        "Weight decay (L2)",
-        "Adds the weights' squares, times this number, to the loss, so the network prefers small "
-        "weights: it memorises less and generalises better. Too large and it cannot learn.",
-    ),
+    "weight_decay": ("Weight decay (L2)", glossary.explain("weight decay")),
     "filters": (
         "Filters (CNN)",
-        "Patterns the first convolution looks for; the second looks for twice as many. More filters "
-        "see more kinds of strokes but train slower.",
+        glossary.explain("filter") + " This many filters in the first layer, twice as many in the "
+        "second. More filters see more kinds of strokes, but train slower.",
     ),
-    "batch_norm": ("Batch normalisation (CNN)", "Rescales each filter's answers batch by batch."),
-    "members": (
-        "Networks averaged",
-        "Trains this many networks one after another, each from its own seed, and averages their "
-        "answers: each one makes different mistakes. Takes that many times longer.",
-    ),
+    "batch_norm": ("Batch normalisation (CNN)", glossary.explain("batch normalisation")),
+    "members": ("Networks averaged", glossary.explain("ensemble") + " Takes that many times longer."),
     "data": (
         "Learn from",
         "MNIST: 60,000 digits scanned from paper forms. MNIST + pen-drawn digits: also 11,615 digits that "
         "109 people drew with a pen on a tablet, drawn on the canvas as you draw on the Draw page. Every "
         "run is tested on both kinds: MNIST's test digits, and 4,338 pen-drawn digits by 159 other people.",
     ),
-    "seed": ("Random seed", "The same seed and settings train the same network."),
+    "seed": ("Random seed", glossary.explain("seed")),
 }
 CLASSROOM = "train_classroom"  # session key: classroom mode, remembered across page switches
 
@@ -175,6 +171,7 @@ def settings_sidebar(busy: bool, classroom: bool) -> config.TrainConfig | None:
             on_click=apply_preset,
             disabled=busy,
             key="train_reset",
+            help="Puts every setting back as the preset has it.",
         )
     advanced = not classroom  # classroom mode: the rest follows the preset
     st.subheader("The network")
@@ -235,11 +232,18 @@ def settings_sidebar(busy: bool, classroom: bool) -> config.TrainConfig | None:
         return None
 
 
-def share_link(classroom: bool) -> None:
-    """The link that opens this page with these settings, in a code box with a copy button."""
+def share_link(classroom: bool, container) -> None:
+    """A "Share these settings" button in `container`; it opens the link that gives this page these
+    settings, in a code box with a copy button."""
     values = {name: st.session_state[key(name)] for name in settings.CONTROL_NAMES}
     query = settings.link_params(st.session_state[key("preset")], values)
     params = {key(name): value for name, value in query.items()} | ({"classroom": "1"} if classroom else {})
-    st.markdown("**Copy link to these settings**")
-    st.code(settings.settings_link(st.context.url or "/train", params), language=None, wrap_lines=True)
-    st.caption("It opens this page with the same preset and settings. Add `&classroom=1` for a class.")
+    box = container.popover(
+        "Share these settings",
+        icon=":material/share:",
+        help="A link for the class: it opens this page with the settings chosen now.",
+        key="train_share",
+    )
+    box.markdown("**Copy link to these settings**")
+    box.code(settings.settings_link(st.context.url or "/train", params), language=None, wrap_lines=True)
+    box.caption("It opens this page with the same preset and settings. Add `&classroom=1` for a class.")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from digitlab import modelfile, shelf
+from digitlab import glossary, modelfile, shelf
 from digitlab.app import resources, state
 from digitlab.classroom import history
 
@@ -48,6 +48,22 @@ def shelf_labels() -> dict[str, str]:
     return labels
 
 
+def own_label(own: dict) -> str:
+    """'Your trained network (Simple network, 1 hidden layer: 64 units)': its name in words."""
+    return f"Your trained network ({glossary.friendly_name(own['classifier'].name)})"
+
+
+def technical_name(choice: str) -> str | None:
+    """The technical name of the network behind an option, from its file's description (no TensorFlow)."""
+    if choice == OWN:
+        classifier = st.session_state[OWN_KEY]["classifier"]
+        return None if "foreign" in classifier.metadata else classifier.config.label
+    try:
+        return resources.get_shelf_description(choice).get("name")
+    except modelfile.ModelFileError:
+        return None
+
+
 def pick(key: str) -> None:
     """Make the model chosen in the widget `key` the session's active model."""
     choice = st.session_state[key]
@@ -65,8 +81,7 @@ def model_picker(key: str) -> None:
     state.settle_finished_run()  # a run that has just ended is "your trained network" now
     labels = shelf_labels()
     if (own := own_model()) is not None:
-        name = own["classifier"].name
-        labels[OWN] = shelf.option_label(f"Your trained network ({name})", own["classifier"].metadata)
+        labels[OWN] = shelf.option_label(own_label(own), own["classifier"].metadata)
     current = current_choice()
     if current not in labels:  # the default's file is missing: the page says so already
         return
@@ -80,7 +95,8 @@ def model_picker(key: str) -> None:
         args=(key,),
         help="Pretrained models, ready at once, beside the network you trained (once you have one). "
         "MNIST: the share of its 10,000 test digits read right; pen: of 4,338 digits drawn with a pen by "
-        "writers no network here learnt from. Your choice is used on Draw, Confusion and Teach.",
+        "writers no network here learnt from. Your choice is used on Draw, Confusion and Teach.\n\n"
+        + glossary.technical_help(labels[current].split(" · ")[0], technical_name(current)),
     )
     if current != OWN:
         st.caption(shelf.find(current).description)

@@ -14,8 +14,8 @@ import base64
 import numpy as np
 import streamlit as st
 
-from digitlab import charts, reading
-from digitlab.app import resources, shelf_picker
+from digitlab import charts, glossary, reading
+from digitlab.app import resources, shelf_picker, widgets
 from digitlab.classroom import board, wall
 from digitlab.data import assets_dir
 from digitlab.evaluation import pair_label, selected_cell
@@ -75,8 +75,13 @@ def reader_options() -> dict[str, str]:
     options = {AS_SENT: "As read when sent (each student's model)"}
     options |= shelf_picker.shelf_labels()
     if (own := shelf_picker.own_model()) is not None:
-        options[shelf_picker.OWN] = f"Your trained network ({own['classifier'].name})"
+        options[shelf_picker.OWN] = shelf_picker.own_label(own)
     return options
+
+
+def name_of(classifier) -> str:
+    """A model's name in words (its technical name is the hover text of where it is shown)."""
+    return glossary.friendly_name(classifier.name)
 
 
 def reader(choice: str):
@@ -89,7 +94,9 @@ def reread(classifier, shown: list[wall.WallDrawing]) -> np.ndarray:
     """(N, 10): `classifier`'s probabilities for `shown`, each drawing read once per model and session."""
     known = st.session_state.setdefault(REREAD, {}).setdefault(id(classifier), {})
     if missing := [d for d in shown if d.id not in known]:
-        with st.spinner(f"Reading {len(missing)} drawing{'s' * (len(missing) != 1)} with {classifier.name}…"):
+        with st.spinner(
+            f"Reading {len(missing)} drawing{'s' * (len(missing) != 1)} with {name_of(classifier)}…"
+        ):
             probabilities = reading.predict_many(classifier, wall.images(missing))
         known.update(zip([d.id for d in missing], probabilities, strict=True))
     return np.array([known[d.id] for d in shown])
@@ -109,9 +116,10 @@ def show_scores(drawings: list[wall.WallDrawing], as_sent: wall.ClassReading, re
             )
         if reread_by is not None:
             st.metric(
-                f"Read right by {reread_by.name}",
+                f"Read right by {name_of(reread_by)}",
                 f"{again.accuracy:.1%}",
                 delta=f"{100 * (again.accuracy - as_sent.accuracy):+.1f} points",
+                help=glossary.technical_help(reread_by.name, widgets.technical_label(reread_by)),
             )
             if reread_by.test_accuracy is not None:
                 st.metric("It on MNIST's test digits", f"{reread_by.test_accuracy:.1%}")

@@ -9,20 +9,20 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from digitlab import data, evaluation, image_charts, modelfile
+from digitlab import data, evaluation, glossary, image_charts, modelfile
 from digitlab.app import resources, state, workarounds
 
 # How st.dataframe shows evaluation.report_in_percent(evaluation.report) (Train and Confusion pages).
 REPORT_COLUMNS = {
     "digit": st.column_config.TextColumn("Digit"),
     "precision": st.column_config.NumberColumn(
-        "Precision", format="%.1f%%", help="Of the images it called this digit, the share that were."
+        "Precision", format="%.1f%%", help=glossary.explain("precision")
     ),
-    "recall": st.column_config.NumberColumn(
-        "Recall", format="%.1f%%", help="Of the images of this digit, the share it found."
+    "recall": st.column_config.NumberColumn("Recall", format="%.1f%%", help=glossary.explain("recall")),
+    "f1": st.column_config.NumberColumn("F1", format="%.1f%%", help=glossary.explain("F1")),
+    "support": st.column_config.NumberColumn(
+        "Test images", format="localized", help=glossary.explain("support")
     ),
-    "f1": st.column_config.NumberColumn("F1", format="%.1f%%", help="Precision and recall in one number."),
-    "support": st.column_config.NumberColumn("Test images", format="localized"),
 }
 
 
@@ -42,7 +42,7 @@ def show_pixels(pixels: np.ndarray, side: int, caption: str) -> None:
 
 
 def describe_active_model() -> str:
-    """'**CNN … ×3** (the default model: 99.4% of MNIST's test digits, 97.0% of pen-drawn ones)'."""
+    """'**Shape-spotting network (CNN), 2 averaged** (the default model: 99.4% of MNIST's test digits…)'."""
     name, metrics = state.active_model_label()
     active = st.session_state.get(state.ACTIVE)
     origin = active.get("origin", "your trained model") if active else "the default model"
@@ -51,7 +51,20 @@ def describe_active_model() -> str:
         scores.append(f"{metrics['test_accuracy']:.1%} of MNIST's test digits")
     if metrics.get("pen_accuracy") is not None:
         scores.append(f"{metrics['pen_accuracy']:.1%} of pen-drawn digits by unseen writers")
-    return f"**{name}** ({origin}{': ' + ' and '.join(scores) + ' read right' if scores else ''})"
+    shown = glossary.friendly_name(name)  # the technical name is in `active_model_help`, on hover
+    return f"**{shown}** ({origin}{': ' + ' and '.join(scores) + ' read right' if scores else ''})"
+
+
+def technical_label(classifier) -> str | None:
+    """The network's technical name, when digitlab built it (a foreign file's config is only a guess)."""
+    return None if "foreign" in classifier.metadata else classifier.config.label
+
+
+def active_model_help() -> str:
+    """The hover text beside the active model's name: its technical name, decoded."""
+    name, _ = state.active_model_label()
+    active = st.session_state.get(state.ACTIVE)
+    return glossary.technical_help(name, technical_label(active["classifier"]) if active else None)
 
 
 def show_two_accuracies(classifier, evaluation=None) -> None:
@@ -118,6 +131,11 @@ def require_active_classifier():
 def show_report(report) -> None:
     """The classification report, one row per digit, as the Train and Confusion pages show it."""
     st.subheader("Per digit")
+    st.caption(
+        "How well it reads each digit; hover over a column's name for what it means. The last two rows "
+        "sum up the ten digits: " + glossary.explain("macro avg", "weighted avg").replace("\n\n", " "),
+        help=glossary.explain("precision", "recall", "F1", "support"),
+    )
     st.dataframe(
         evaluation.report_in_percent(report.report),
         hide_index=True,

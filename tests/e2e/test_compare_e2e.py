@@ -106,9 +106,19 @@ def test_a_link_opens_train_with_its_preset_and_settings(page, base_url, console
     expect(units.get_by_test_id("stSliderThumbValue")).to_have_text("512")
     dropout = sidebar.get_by_test_id("stSlider").filter(has_text="Dropout")
     expect(dropout.get_by_test_id("stSliderThumbValue")).to_have_text("10%")
-    link = sidebar.get_by_test_id("stCode").inner_text()
+    page.set_viewport_size({"width": 1366, "height": 768})  # a classroom laptop
+    share = page.get_by_role("button", name="Share these settings")
+    box = share.bounding_box()  # at the top of the page, not under the sidebar's 17 controls
+    assert box is not None and box["y"] + box["height"] <= 768 and box["x"] > 300, box
+    assert page.evaluate("window.scrollY") == 0
+    share.click()
+    code = page.get_by_test_id("stPopoverBody").get_by_test_id("stCode")
+    expect(code).to_be_visible()
+    assert code.bounding_box()["y"] + code.bounding_box()["height"] <= 768  # seen without scrolling
+    link = code.inner_text()
     assert "train_preset=Best+MLP" in link and "train_epochs=3" in link and "train_dropout=10%25" in link
     assert link.startswith(base_url + "/train?"), link
+    assert sidebar.get_by_test_id("stCode").count() == 0
     assert_no_exception(page)
     assert console_errors == []
     save_screenshot(page, "train-from-link")
