@@ -87,3 +87,22 @@ def test_script_runs_no_longer_clear_tensorflows_caches():
     import keras
 
     assert keras.backend.clear_session is workarounds.keep_keras_state
+
+
+def test_a_trained_network_keeps_its_traced_functions_where_release_drops_them(tiny_classifier, small_mnist):
+    # 10. release_traced_functions: Keras keeps fit's, evaluate's and predict's graphs in these three
+    # attributes; once dropped, the network still predicts and trains (Keras traces again).
+    import keras
+
+    model = keras.models.clone_model(tiny_classifier.model)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    images, labels = small_mnist.x_train[:64].astype("float32"), small_mnist.y_train[:64]
+    model.fit(images, labels, epochs=1, verbose=0)
+    model.evaluate(images, labels, verbose=0)
+    model.predict(images, verbose=0)
+    assert all(getattr(model, name) is not None for name in workarounds.TRACED_FUNCTIONS)
+    workarounds.release_traced_functions(model)
+    assert all(getattr(model, name) is None for name in workarounds.TRACED_FUNCTIONS)
+    assert model.predict(images[:2], verbose=0).shape == (2, 10)
+    model.fit(images, labels, epochs=1, verbose=0)
+    assert model.train_function is not None

@@ -205,6 +205,7 @@ def settle_finished_run() -> None:
     if run is None or st.session_state.get(ADOPTED_RUN) is run:
         return
     if run.state in ("finished", "stopped") and run.result is not None:
+        workarounds.release_traced_functions(run.result.classifier.model)  # only reads drawings now
         st.session_state[ADOPTED_RUN] = run
         set_active(run.result.classifier, run.result.evaluation)
         if run.state == "finished" and run.continues is None and not run.result.diverged:

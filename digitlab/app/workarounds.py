@@ -139,3 +139,19 @@ touch_fixes = st.components.v2.component(
 def touch_friendly() -> None:
     """Mount the touch fixes of 9. on the page; app.py calls it once, for every page."""
     touch_fixes(key="digitlab_touch")
+
+
+# 10. (Keras 3.15, `Trainer.train_function`, `test_function`, `predict_function`.) A trained network
+# keeps the TensorFlow graphs its fit, evaluate and predict were traced into, several MiB per session
+# that trained (bench/memory.py), though a finished run only reads drawings, through its own compiled
+# call.
+# Keras has no public way to drop them; `make_*_function` traces anew when one is None, so "Train on"
+# still works, after a trace.
+TRACED_FUNCTIONS = ("train_function", "test_function", "predict_function")
+
+
+def release_traced_functions(model) -> None:
+    """Drop the graphs Keras traced for `model`'s fit, evaluate and predict (10.); it may train again."""
+    for name in TRACED_FUNCTIONS:
+        if getattr(model, name, None) is not None:
+            setattr(model, name, None)
