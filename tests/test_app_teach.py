@@ -7,6 +7,8 @@ Run through app.py (the router), as a browser would; the Teach page must be in i
 import base64
 import io
 import json
+import threading
+import time
 import zipfile
 
 import numpy as np
@@ -175,3 +177,34 @@ def test_fine_tuning_makes_a_new_active_model():
     assert active["evaluation"].accuracy > 0.95  # MNIST is not forgotten
     assert "your trained model" in texts(at.caption)
     np.testing.assert_array_equal(at.session_state[handwriting.SESSION_KEY].labels[:3], [7, 2, 1])
+
+
+def hold_every_slot() -> list:
+    slots, now = resources.training_slots(), threading.Event()
+    now.set()
+    return [slots.acquire(object(), now) for _ in range(slots.size)]
+
+
+def test_fine_tuning_waits_for_a_slot_that_gives_way_and_says_busy_when_none_does():
+    slots = resources.training_slots()
+    at = teach_with(mirrored_mnist(20))
+    assert all(hold_every_slot())
+    try:
+        at.button(key="teach_fine_tune").click().run(timeout=60)
+        assert "The server is busy training other networks" in texts(at.warning)
+    finally:
+        for _ in range(slots.size):
+            slots.release()
+
+    assert all(hold_every_slot())  # held, as the server's own timing holds one, until someone waits
+
+    def give_way():
+        while not slots.anyone_waiting():
+            time.sleep(0.05)
+        for _ in range(slots.size):
+            slots.release()
+
+    threading.Thread(target=give_way, daemon=True).start()
+    at.button(key="teach_fine_tune").click().run(timeout=300)
+    assert not at.exception, at.exception
+    assert "Fine-tuned in" in texts(at.success), texts(at.warning)

@@ -26,6 +26,7 @@ RUN = "train_run"  # the browser session's TrainingRun (one at a time)
 ACTIVE = "active_model"
 ADOPTED_RUN = "adopted_run"  # the run whose model was last made active, so it is adopted only once
 TRIED_PAUSED = "tried_paused"  # (run, batch) of the paused network copied for Draw
+FINE_TUNE_WAIT_S = 5.0  # how long Fine-tune waits for a training slot before it says the server is busy
 
 # The session's work that a reload must not lose; other modules add theirs (`keep_across_reloads`).
 KEPT_KEYS = [RUN, ACTIVE, ADOPTED_RUN, TRIED_PAUSED, handwriting.SESSION_KEY]
@@ -144,15 +145,21 @@ def _import_then_start(run: TrainingRun) -> None:
 
 
 def fine_tune_in_a_slot(classifier, drawings, progress):
-    """Fine-tune now in one of the server's training slots; None when every slot is busy.
+    """Fine-tune in one of the server's training slots; None when every slot stays busy.
 
-    A slot now or none: the page must not hang behind another class's training. Once the slot is
-    held, `progress()` draws the progress and returns the function that receives the events.
+    A slot within FINE_TUNE_WAIT_S or none: the page must not hang behind another class's training,
+    but the server's own timing of its pace (`resources.calibrate_in_the_background`) gives way to
+    anyone waiting. Once the slot is held, `progress()` draws the progress and returns the function
+    that receives the events.
     """
-    slots, ticket, no_wait = resources.training_slots(), object(), threading.Event()
-    no_wait.set()
-    if not slots.acquire(ticket, no_wait):
-        return None
+    slots, ticket, give_up = resources.training_slots(), object(), threading.Event()
+    timer = threading.Timer(FINE_TUNE_WAIT_S, give_up.set)
+    timer.start()
+    try:
+        if not slots.acquire(ticket, give_up):
+            return None
+    finally:
+        timer.cancel()
     try:
         resources.import_tensorflow()
         emit = progress()
