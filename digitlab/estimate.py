@@ -1,8 +1,8 @@
 """What a config will cost before it runs: parameters, time and memory, and the warnings they call for.
 
 The CNN's shape comes from `config.cnn_filters` and `config.CNN_KERNEL`, the ones `learn.model` builds
-from, so the forecast and the network cannot drift apart. Reading the server's free memory
-(`/proc/meminfo`) lives here too, next to the only code that uses it.
+from, so the forecast and the network cannot drift apart. The server's free memory comes from `machine`,
+which counts a container's limit too.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from digitlab import machine
 from digitlab.config import CNN_KERNEL, TrainConfig, cnn_filters
 
 RUN_OVERHEAD_BYTES = 64 * 2**20  # TensorFlow's state for one run, rounded up from bench/memory.py
@@ -35,7 +36,7 @@ SCORING_SECONDS = 1.2  # the scoring's own cost: turning the pen-drawn digits, r
 # Pen-drawn renders added per MNIST image kept (3 renders of 11,615 digits per 60,000: digitlab.pen).
 PEN_SHARE = 3 * 11_615 / 60_000
 LONG_RUN_SECONDS = 180  # a class waits this long at most without being warned
-MEMINFO = "/proc/meminfo"
+MEMINFO = str(machine.MEMINFO)
 
 
 def _convolutions(config: TrainConfig):
@@ -111,16 +112,9 @@ def estimate_memory_bytes(config: TrainConfig) -> int:
     )
 
 
-def available_memory_bytes(meminfo: str = MEMINFO) -> int | None:
-    """Memory the server can still use (Linux's MemAvailable), or None where that cannot be read."""
-    try:
-        with open(meminfo) as lines:
-            for line in lines:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+def available_memory_bytes(meminfo: str = MEMINFO, **cgroup) -> int | None:
+    """Memory the server can still use, a container's limit included (`machine.available_memory_bytes`)."""
+    return machine.available_memory_bytes(meminfo, **cgroup)
 
 
 def memory_warning(config: TrainConfig, available: int | None) -> str | None:

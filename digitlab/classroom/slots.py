@@ -10,13 +10,16 @@ import collections
 import os
 import threading
 
+from digitlab import machine
+
 
 def slot_count(environ=os.environ, cores: int | None = None) -> int:
-    """Runs allowed to train at once: env DIGITLAB_TRAINING_SLOTS, else half the cores (at least 1).
+    """Runs allowed to train at once: env DIGITLAB_TRAINING_SLOTS, else half the cores (at least 1),
+    counted as a container's limits allow (`machine.cpu_cores`).
 
     Each run keeps about one core busy; the other half stays free for drawing and predictions.
     """
-    default = max(1, (cores or os.cpu_count() or 2) // 2)
+    default = max(1, (cores or machine.cpu_cores()) // 2)
     try:
         return max(1, int(environ.get("DIGITLAB_TRAINING_SLOTS", default)))
     except ValueError:  # a typo in the server's environment must not stop every training
