@@ -7,6 +7,9 @@ fixed heights, tight margins and hover texts that read as sentences.
 
 from __future__ import annotations
 
+import math
+from typing import NamedTuple
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -101,7 +104,11 @@ def _curves_layout(metric: str, xaxis: dict, **extra) -> dict:
     accuracy = {"title": "Accuracy", "tickformat": ".0%", "tickformatstops": stops}
     yaxis = accuracy if metric == "accuracy" else {"title": "Loss", "rangemode": "tozero"}
     margin = {"l": 70, "r": 20, "t": 60, "b": 60}  # room on top for the legend
-    return base_layout(380, xaxis=xaxis, yaxis=yaxis, legend=LEGEND_ON_TOP, margin=margin, **extra)
+    # showlegend: Plotly hides the legend of a one-trace figure, such as a run that diverged in its
+    # first epoch (only its per-batch curve), and then nobody can tell what the line is.
+    return base_layout(
+        380, xaxis=xaxis, yaxis=yaxis, legend=LEGEND_ON_TOP, showlegend=True, margin=margin, **extra
+    )
 
 
 def _hover(metric: str, what: str, x_format: str = ":.2f") -> str:
@@ -109,8 +116,13 @@ def _hover(metric: str, what: str, x_format: str = ":.2f") -> str:
     return f"Epoch %{{x{x_format}}}: {what} {metric} {value}"
 
 
+def _finite(value) -> bool:
+    return value is not None and math.isfinite(value)
+
+
 def _series(events: list[dict], x_of, key: str) -> tuple[list, list]:
-    points = [(x_of(event), event[key]) for event in events if event.get(key) is not None]
+    """(x, y) of the events whose `key` is a number: a diverged batch's NaN or infinity is left out."""
+    points = [(x_of(event), event[key]) for event in events if _finite(event.get(key))]
     return [x for x, _ in points], [y for _, y in points]
 
 
@@ -193,26 +205,66 @@ def training_curves(
     return fig
 
 
-def compare_curves(runs: list[tuple[str, list[dict]]], metric: str) -> go.Figure:
-    """One line per run: its validation `metric` per epoch, or its training values if it has no validation."""
+class CompareRun(NamedTuple):
+    """One run on Compare's charts: its name, its epoch events and, for a run that diverged, the thinned
+    per-batch curve to fall back on (a run that blew up in its first epoch has no epoch point)."""
+
+    name: str
+    epochs: list[dict]
+    batches: list[dict] | tuple = ()
+    diverged: bool = False
+
+
+DIVERGED_DASH = "dash"
+# The loss axis of Compare stops at this many times the highest loss of the runs that did not diverge
+# (or of guessing, ln 10): a diverged run's last loss, thousands, would flatten every other line.
+LOSS_HEADROOM = 1.2
+GUESSING_LOSS = math.log(10)
+
+
+def _compare_series(run: CompareRun, metric: str) -> tuple[str, list, list]:
+    """What Compare draws of a run: (validation or training, x, y); a diverged run without an epoch point
+    gives its per-batch training curve, up to the batch where its loss blew up."""
+    has_val = any(_finite(event.get(f"val_{metric}")) for event in run.epochs)
+    what = "validation" if has_val else "training"
+    xs, ys = _series(run.epochs, epoch_x, f"val_{metric}" if has_val else metric)
+    if run.diverged and not xs:
+        xs, ys = _series(run.batches, lambda event: event["progress"], metric)
+    return what, xs, ys
+
+
+def compare_curves(runs: list[CompareRun | tuple], metric: str) -> go.Figure:
+    """One line per run: its validation `metric` per epoch, or its training values if it has no validation.
+
+    Each run is a `CompareRun` (or a plain (name, epochs) pair). A diverged run is drawn too, dashed and
+    named "(diverged)", from its per-batch curve when it never finished an epoch.
+    """
     _check_metric(metric)
+    runs = [CompareRun(*run) for run in runs]
     # One tick per epoch while they fit; a 60-epoch model from the shelf gets Plotly's own spacing.
-    longest = max((len(events) for _, events in runs), default=0)
+    longest = max((len(run.epochs) for run in runs), default=0)
     xaxis = {"title": "Epoch", "dtick": 1 if longest <= MAX_EPOCH_TICKS else None}
     fig = go.Figure(layout=_curves_layout(metric, xaxis))
-    for i, (name, events) in enumerate(runs):
-        has_val = any(event.get(f"val_{metric}") is not None for event in events)
-        what = "validation" if has_val else "training"
-        xs, ys = _series(events, epoch_x, f"val_{metric}" if has_val else metric)
+    calm = []  # the loss values of the runs that did not diverge, for the loss axis's top
+    for i, run in enumerate(runs):
+        what, xs, ys = _compare_series(run, metric)
+        if not run.diverged:
+            calm.extend(ys)
         fig.add_scatter(
             x=xs,
             y=ys,
             mode="markers+lines",
-            name=f"{name} ({what})",
-            line={"color": RUN_COLOURS[i % len(RUN_COLOURS)], "width": 3},
+            name=f"{run.name} ({what}{', diverged' if run.diverged else ''})",
+            line={
+                "color": RUN_COLOURS[i % len(RUN_COLOURS)],
+                "width": 3,
+                "dash": DIVERGED_DASH if run.diverged else "solid",
+            },
             marker={"size": 10, "symbol": RUN_SYMBOLS[i % len(RUN_SYMBOLS)]},
             hovertemplate=_hover(metric, what, x_format=""),  # the run's name shows beside it
         )
+    if metric == "loss" and any(run.diverged for run in runs):
+        fig.update_yaxes(range=[0, LOSS_HEADROOM * max([GUESSING_LOSS, *calm])])
     return fig
 
 
