@@ -162,7 +162,10 @@ def test_compare_curves_ticks_every_epoch_only_while_they_fit():
 
 def test_a_diverged_run_is_drawn_dashed_from_its_batches_when_it_never_ended_an_epoch():
     _, calm = make_events(epochs=2, with_val=True)
-    batches = [{"progress": 0.1, "loss": 2.2, "accuracy": 0.1}, {"progress": 0.2, "loss": 1.9, "accuracy": 0.2}]
+    batches = [
+        {"progress": 0.1, "loss": 2.2, "accuracy": 0.1},
+        {"progress": 0.2, "loss": 1.9, "accuracy": 0.2},
+    ]
     batches += [{"progress": 0.3, "loss": 5e4, "accuracy": 0.1}, {"progress": 0.4, "loss": float("nan")}]
     runs = [("calm", calm), CompareRun("wild", [], batches, diverged=True)]
     loss = compare_curves(runs, "loss")
