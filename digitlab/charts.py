@@ -22,6 +22,11 @@ MUTED, INK, EMPTY = "#AAB4BE", "#1F2933", "#F2F4F7"
 RUN_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, VERMILLION, SKY)
 RUN_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
 FONT = {"size": 18, "color": INK}
+# Hue bands (degrees) and the everyday name a caption uses for a colour in them: a caption's colour word
+# comes from the colour drawn (`colour_name`), so the two cannot drift apart again (issue 13: a caption
+# said red where the chart drew orange).
+HUE_NAMES = ((15, "red"), (45, "orange"), (70, "yellow"), (170, "green"), (260, "blue"), (320, "purple"))
+HUE_NAMES += ((345, "pink"), (360, "red"))
 METRICS = ("loss", "accuracy")
 MAX_EPOCH_TICKS = 20  # Compare: one x tick per epoch up to this many epochs
 CELL_MARKER_PX = 46  # confusion cells: 10 per 520 px side is 52 px, minus a 6 px gutter
@@ -40,6 +45,24 @@ LEGEND_ON_TOP = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}
 PLAIN_AXIS = {"gridcolor": "#E6E9ED", "zerolinecolor": MUTED, "automargin": True}
 TEMPLATE = {"layout": {"xaxis": PLAIN_AXIS, "yaxis": PLAIN_AXIS}}
 HIDDEN_AXIS = {"visible": False, "fixedrange": True, "constrain": "domain"}
+
+
+def colour_name(colour: str) -> str:
+    """The everyday name of a '#RRGGBB' colour, by its hue: '#D55E00' (Okabe-Ito vermillion) -> 'orange'."""
+    red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    high, low = max(red, green, blue), min(red, green, blue)
+    if high - low < 0.15:  # hardly any colour in it
+        return "grey"
+    if high == red:
+        hue = 60 * ((green - blue) / (high - low)) % 360
+    elif high == green:
+        hue = 60 * (2 + (blue - red) / (high - low))
+    else:
+        hue = 60 * (4 + (red - green) / (high - low))
+    return next(name for limit, name in HUE_NAMES if hue < limit)
+
+
+RIGHT_COLOUR, MISTAKE_COLOUR = BLUE, VERMILLION  # the confusion matrix's cells; mistakes in the image grids
 
 
 def base_layout(height: int, **extra) -> dict:
@@ -311,7 +334,7 @@ def confusion_matrix_figure(
     values = fractions if normalize else counts.astype(float)
     correct = true == pred
     strength = _cell_strength(values, correct) + _cell_strength(values, ~correct)
-    colours = np.where(correct, _blend(BLUE, strength), _blend(VERMILLION, strength))
+    colours = np.where(correct, _blend(RIGHT_COLOUR, strength), _blend(MISTAKE_COLOUR, strength))
     shown = (counts > 0) | correct  # empty error cells stay blank: less to read
     labels = [
         (_percent(v) if normalize else str(c)) if show else ""

@@ -12,6 +12,7 @@ from PIL import Image
 from digitlab.charts import (
     ACCURACY_TICK_FORMATS,
     CompareRun,
+    colour_name,
     compare_curves,
     confusion_matrix_figure,
     probability_bars,
@@ -177,6 +178,22 @@ def test_a_diverged_run_is_drawn_dashed_from_its_batches_when_it_never_ended_an_
     assert loss.layout.yaxis.range == pytest.approx((0, 1.2 * np.log(10)))
     assert list(compare_curves(runs, "accuracy").data[1].y) == [0.1, 0.2, 0.1]
     assert compare_curves([("calm", calm)], "loss").layout.yaxis.range is None
+
+
+@pytest.mark.parametrize(
+    ("colour", "name"),
+    [
+        ("#D55E00", "orange"),  # Okabe-Ito vermillion: hue 26°, what the grids frame mistakes in
+        ("#E69F00", "orange"),  # hue 41°
+        ("#0072B2", "blue"),  # hue 202°
+        ("#009E73", "green"),  # hue 164°
+        ("#B2182B", "red"),  # RdBu's red end, the weights' negative: hue 353°
+        ("#FF0000", "red"),
+        ("#AAB4BE", "grey"),  # hardly saturated
+    ],
+)
+def test_colour_names_follow_the_hue(colour, name):
+    assert colour_name(colour) == name
 
 
 def test_a_one_trace_figure_keeps_its_legend():
