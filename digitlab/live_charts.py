@@ -65,15 +65,20 @@ def value_range(values: np.ndarray, metric: str) -> tuple[float, float]:
     return (max(0.0, low - spare), min(1.0, high + spare))
 
 
+def _finite(value) -> bool:
+    """A number to draw: a diverged batch's NaN or infinity is left out, as Plotly leaves it out."""
+    return value is not None and math.isfinite(value)
+
+
 def series(batch_events: list[dict], epoch_events: list[dict], metric: str, max_points: int = 300):
     """The three curves as (x, y) arrays: per batch (at most `max_points`), end of epoch, validation."""
     # Thin the events before reading them: a 50-epoch run has tens of thousands.
     keep, _ = thin_points(np.arange(len(batch_events)), np.arange(len(batch_events)), max_points)
     kept = (batch_events[i] for i in keep)
-    batches = [(e["progress"], e[metric]) for e in kept if e.get(metric) is not None]
+    batches = [(e["progress"], e[metric]) for e in kept if _finite(e.get(metric))]
     curves = [tuple(np.array(v, dtype=float) for v in zip(*batches, strict=True)) if batches else ([], [])]
     for key in (metric, f"val_{metric}"):
-        points = [(epoch_x(e), e[key]) for e in epoch_events if e.get(key) is not None]
+        points = [(epoch_x(e), e[key]) for e in epoch_events if _finite(e.get(key))]
         curves.append(
             tuple(np.array(v, dtype=float) for v in zip(*points, strict=True)) if points else ([], [])
         )

@@ -45,9 +45,13 @@ def compare_runs(records: list[runs.RunRecord]) -> None:
     if not chosen:
         st.info("Choose at least one run to draw its curves.")
         return
-    st.caption("Each line is one run: its validation curve per epoch, or its training curve if it had none.")
+    st.caption(
+        "Each line is one run: its validation curve per epoch, or its training curve if it had none. "
+        "A dashed line is a run whose loss blew up (diverged)."
+    )
+    curves = [charts.CompareRun(r.name, r.epochs, r.batches, r.state == "diverged") for r in chosen]
     for column, metric in zip(st.columns(2), charts.METRICS, strict=True):
-        figure = charts.compare_curves([(record.name, record.epochs) for record in chosen], metric)
+        figure = charts.compare_curves(curves, metric)
         column.plotly_chart(
             figure, theme=None, key=f"compare_{metric}", config=runs.png_config(f"digitlab-compare-{metric}")
         )

@@ -51,7 +51,8 @@ model_picker("confusion_model")
 evaluation = state.active_evaluation()
 st.caption(
     f"{widgets.describe_active_model()}. Each square counts the test images of one true digit (row) that the "
-    "network read as a digit (column). The diagonal is what it got right.",
+    f"network read as a digit (column). The {charts.colour_name(charts.RIGHT_COLOUR)} diagonal is what it "
+    f"got right; {charts.colour_name(charts.MISTAKE_COLOUR)} squares are its mistakes.",
     help=widgets.active_model_help(),
 )
 pairs = evaluation.most_confused(10)

@@ -5,7 +5,7 @@ Kept light on purpose: no TensorFlow here, so the page is ready within moments o
 
 import streamlit as st
 
-from digitlab import data, image_charts, modelfile
+from digitlab import data, modelfile
 from digitlab.app import resources, widgets, workarounds
 
 workarounds.through_router()
@@ -72,13 +72,11 @@ except modelfile.ModelFileError as error:
     st.warning(f"No network yet: the default model is missing ({error}). Train one on the Train page.")
 
 st.subheader("What the network learns from")
-st.caption("Two random examples of each digit from the training images, 28×28 pixels each.")
+st.caption("Two random examples of each digit from the training images (28×28 pixels), its label under it.")
 try:
     dataset = resources.get_dataset()
 except data.DataError as error:
     st.error(f"The MNIST images could not be loaded: {error}")
 else:
     picks = data.sample_grid_indices(dataset.y_train, per_class=2, seed=7)
-    titles = [str(label) for label in dataset.y_train[picks]]
-    grid = image_charts.image_grid(dataset.x_train[picks], titles, columns=10)
-    st.plotly_chart(grid, theme=None, width="content", config={"displayModeBar": False})
+    widgets.show_digit_tiles(dataset.x_train[picks], [str(label) for label in dataset.y_train[picks]])

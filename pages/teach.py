@@ -57,7 +57,8 @@ def show_drawings(drawings: handwriting.HandwritingSet, predictions: np.ndarray)
         for label, guess in zip(labels, predicted, strict=True)
     ]
     st.caption(
-        f"The newest {len(images)}: the digit you meant, and in orange what the network reads instead."
+        f"The newest {len(images)}: the digit you meant above each. One the network misreads is framed in "
+        f"{image_charts.MISTAKE_COLOUR_NAME}, its label too: what you meant → what it reads."
     )
     figure = image_charts.image_grid(images, titles, columns=10, wrong=list(labels != predicted))
     st.plotly_chart(figure, theme=None, key="teach_grid")

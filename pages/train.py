@@ -64,7 +64,7 @@ if train_config is not None and not busy:  # while a run trains, its progress ba
         controls.caption(f"Takes about {estimate.format_duration(forecast)} on this server.")
 
 if run is None:
-    st.info("No network trained yet in this session. The Quick demo preset takes a few seconds.")
+    st.info("No network trained yet in this session. The Quick demo preset trains in about 10 seconds.")
 else:
     learnt_from = config.TRAINING_DATA[run.config.data]
     size = f"{run.config.train_size:,} images ({learnt_from})"

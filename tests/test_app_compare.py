@@ -5,6 +5,7 @@ lives in a temporary data folder.
 """
 
 import json
+import math
 import time
 
 import pytest
@@ -13,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from digitlab.app import workarounds
 from digitlab.classroom import board
 from digitlab.classroom import history as runs
-from tests.apptest import APP, TIMEOUT, open_page, texts
+from tests.apptest import APP, TIMEOUT, open_page, texts, train_until_done
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("through_the_router")]
 
@@ -197,3 +198,27 @@ def test_classroom_mode_keeps_only_the_basic_controls():
     at.switch_page("pages/train.py").run()
     assert "Classroom mode" in texts(at.info)  # remembered for the session
     assert at.button(key="train_start").disabled is False
+
+
+def test_a_diverged_run_keeps_its_legend_on_train_and_is_drawn_dashed_on_compare():
+    # Issue 13: a run whose loss blew up lost its legend on Train and was missing from Compare's charts.
+    query = {"train_optimizer": "sgd", "train_learning_rate": "10", "train_momentum": "0.99"}
+    query |= {"train_train_size": "500", "train_epochs": "1", "train_batch_size": "16"}
+    at = open_page("train", **query)
+    train_until_done(at)
+    assert "The loss exploded" in texts(at.error)
+    curves = {chart.key: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
+    loss = curves["train_loss_curve"]
+    assert [trace["name"] for trace in loss["data"]] == ["Training, each batch"]  # no epoch ended
+    assert loss["layout"]["showlegend"] is True  # Plotly hides a one-trace figure's legend otherwise
+
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, at.exception
+    assert list(at.table[0].value["Ended"]) == ["diverged"]
+    charts = {chart.key: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
+    for metric in ("loss", "accuracy"):
+        (trace,) = charts[f"compare_{metric}"]["data"]
+        assert trace["name"].endswith("(training, diverged)"), trace["name"]
+        assert trace["line"]["dash"] == "dash"
+        points = trace["y"]
+        assert points and all(math.isfinite(y) for y in points), points  # its batches up to the blow-up

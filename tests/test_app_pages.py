@@ -40,7 +40,8 @@ def test_home_page_introduces_each_page_and_the_model():
     ]
     metadata = json.loads((ROOT / "assets" / "models" / "default.json").read_text())
     assert f"{metadata['metrics']['test_accuracy']:.1%}" in texts(at.info)  # the default model's score
-    assert len(at.get("plotly_chart")) == 1  # the sample grid
+    (sample,) = at.image  # the sample of training images: 20 tiles, each with its digit under it
+    assert [img.caption for img in sample.proto.imgs] == [str(d) for d in range(10) for _ in range(2)]
 
 
 def test_home_page_does_not_import_tensorflow():
@@ -83,6 +84,11 @@ def test_cnn_filters_weight_decay_and_schedules_are_settings():
 def test_a_finished_run_trains_on_and_its_history_grows():
     at = small_run(open_page("train"))
     train_until_done(at)
+    # Issue 13: the captions name the colours drawn: mistakes framed in vermillion (#D55E00), an orange.
+    grid = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if not c.key)  # the sample
+    assert {shape["line"]["color"] for shape in grid["layout"].get("shapes", [])} <= {"#D55E00"}
+    assert "Its mistakes are framed in orange, their label in it too" in texts(at.caption)
+    assert "blue squares right, orange ones mistakes" in texts(at.caption)
     first = at.session_state[state.RUN]
     assert at.button(key="train_on").disabled is False
     at.number_input(key="train_more_epochs").set_value(1).run()
@@ -113,7 +119,7 @@ def test_changed_settings_can_go_back_to_the_preset():
     assert "train_reset" not in [button.key for button in at.button]
     at.slider(key="train_epochs").set_value(7).run()
     at.button(key="train_reset").click().run()
-    assert at.slider(key="train_epochs").value == 2  # the Quick demo's
+    assert at.slider(key="train_epochs").value == 15  # the Quick demo's
     assert "train_reset" not in [button.key for button in at.button]
 
 
@@ -204,10 +210,23 @@ def test_a_broken_upload_is_an_error_message_not_a_crash():
 # Confusion
 
 
+def drawn_colours(spec: dict) -> tuple[str, str]:
+    """The confusion matrix's strongest right and wrong cell colours, as '#RRGGBB'."""
+    cells = spec["data"][0]
+    counts = [cell[2] for cell in cells["customdata"]]
+    right = max((i for i in range(100) if i // 10 == i % 10), key=counts.__getitem__)
+    wrong = max((i for i in range(100) if i // 10 != i % 10), key=counts.__getitem__)
+    rgb = [tuple(map(int, cells["marker"]["color"][i][4:-1].split(","))) for i in (right, wrong)]
+    return tuple("#{:02X}{:02X}{:02X}".format(*colour) for colour in rgb)
+
+
 def test_confusion_page_shows_the_matrix_and_a_hint():
     at = open_page("confusion")
     assert at.title[0].value == "Where does the network get confused?"
     assert [chart.key for chart in at.get("plotly_chart")] == ["cm"]
+    # Issue 13: the words name the colours drawn. The strongest cells are the full colours.
+    assert drawn_colours(json.loads(at.get("plotly_chart")[0].proto.spec)) == ("#0072B2", "#D55E00")
+    assert "The blue diagonal is what it got right; orange squares are its mistakes." in texts(at.caption)
     assert "Click a square" in texts(at.info)
     assert at.dataframe and at.button_group  # the report and the most confused pairs
 

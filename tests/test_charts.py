@@ -11,6 +11,8 @@ from PIL import Image
 
 from digitlab.charts import (
     ACCURACY_TICK_FORMATS,
+    CompareRun,
+    colour_name,
     compare_curves,
     confusion_matrix_figure,
     probability_bars,
@@ -157,6 +159,49 @@ def test_compare_curves_ticks_every_epoch_only_while_they_fit():
     _, long = make_events(epochs=60, with_val=True)
     assert compare_curves([("short", short)], "loss").layout.xaxis.dtick == 1
     assert compare_curves([("short", short), ("shelf", long)], "loss").layout.xaxis.dtick is None
+
+
+def test_a_diverged_run_is_drawn_dashed_from_its_batches_when_it_never_ended_an_epoch():
+    _, calm = make_events(epochs=2, with_val=True)
+    batches = [
+        {"progress": 0.1, "loss": 2.2, "accuracy": 0.1},
+        {"progress": 0.2, "loss": 1.9, "accuracy": 0.2},
+    ]
+    batches += [{"progress": 0.3, "loss": 5e4, "accuracy": 0.1}, {"progress": 0.4, "loss": float("nan")}]
+    runs = [("calm", calm), CompareRun("wild", [], batches, diverged=True)]
+    loss = compare_curves(runs, "loss")
+    wild = loss.data[1]
+    assert wild.name == "wild (training, diverged)" and wild.line.dash == "dash"
+    assert list(wild.x) == [0.1, 0.2, 0.3] and list(wild.y) == [2.2, 1.9, 5e4]  # the NaN left out
+    assert loss.data[0].name == "calm (validation)" and loss.data[0].line.dash == "solid"
+    # The loss axis stops a little above guessing (ln 10 = 2.30, above calm's 1.2): 5e4 would flatten it.
+    assert loss.layout.yaxis.range == pytest.approx((0, 1.2 * np.log(10)))
+    assert list(compare_curves(runs, "accuracy").data[1].y) == [0.1, 0.2, 0.1]
+    assert compare_curves([("calm", calm)], "loss").layout.yaxis.range is None
+
+
+@pytest.mark.parametrize(
+    ("colour", "name"),
+    [
+        ("#D55E00", "orange"),  # Okabe-Ito vermillion: hue 26°, what the grids frame mistakes in
+        ("#E69F00", "orange"),  # hue 41°
+        ("#0072B2", "blue"),  # hue 202°
+        ("#009E73", "green"),  # hue 164°
+        ("#B2182B", "red"),  # RdBu's red end, the weights' negative: hue 353°
+        ("#FF0000", "red"),
+        ("#AAB4BE", "grey"),  # hardly saturated
+    ],
+)
+def test_colour_names_follow_the_hue(colour, name):
+    assert colour_name(colour) == name
+
+
+def test_a_one_trace_figure_keeps_its_legend():
+    # A run that diverged in its first epoch has only its per-batch curve; Plotly would hide the legend.
+    batches = [{"progress": 0.1, "loss": 2.2, "accuracy": 0.1}, {"progress": 0.2, "loss": float("nan")}]
+    fig = training_curves(batches, [], "loss")
+    assert [trace.name for trace in fig.data] == ["Training, each batch"] and fig.layout.showlegend is True
+    assert compare_curves([("only", make_events(epochs=2)[1])], "loss").layout.showlegend is True
 
 
 @pytest.fixture

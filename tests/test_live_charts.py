@@ -115,3 +115,17 @@ def test_tick_labels_have_the_decimals_their_step_needs():
     assert tick_label(4, 2, percent=False) == "4"
     assert tick_label(0.975, 0.005, percent=True) == "97.5%"
     assert tick_label(0.9, 0.2, percent=True) == "90%"
+
+
+def test_a_diverged_batchs_nan_leaves_the_curve_inside_the_plot_with_its_legend():
+    # The batch that diverged reports a NaN loss: it used to make the y range NaN, pushing the whole
+    # curve off the picture (negative y) with a "nan" point in it.
+    batches, _ = run_events(0.3)
+    batches.append({"progress": 0.31, "loss": float("nan"), "accuracy": 0.1})
+    root = parse(live_curves_svg(batches, [], "loss", epochs=3))
+    (points,) = polylines(root).values()
+    assert len(points) == len(batches) - 1
+    ys = [y for _, y in points]
+    assert min(ys) >= live_charts.TOP - 0.1 and max(ys) <= HEIGHT - live_charts.BOTTOM + 0.1
+    assert "Training, each batch" in texts(root)
+    assert "nan" not in root.get("aria-label")

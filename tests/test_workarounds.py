@@ -5,6 +5,7 @@ goes away): then the workaround is to be removed or mended, not kept out of habi
 """
 
 import importlib.util
+import re
 import sys
 import types
 from pathlib import Path
@@ -77,6 +78,20 @@ def test_the_canvas_toolbar_is_still_hidden_but_takes_the_pointer_in_an_isolated
     assert "stBidiComponentIsolated" in script and all(t in script for t in workarounds.CANVAS_TOOLBAR_TITLES)
 
 
+def test_the_sidebar_is_still_latched_open_while_the_page_links_are_in_the_top_bar():
+    # 10. HIDE_EMPTY_SIDEBAR: AppView keeps the sidebar shown once it was (`hideSidebarNav` and a latch,
+    # set while shown, cleared by a script-finished handler only when the sidebar is empty), and the
+    # sidebar's content sits in stSidebarUserContent > div > stVerticalBlock, the rule's selector.
+    js = "".join(path.read_text() for path in (package_dir("streamlit") / "static").rglob("index.*.js"))
+    assert "hideSidebarNav" in js and "`stSidebarUserContent`" in js
+    assert re.search(r"(\w+)&&(\w+)&&!(\w+)&&(\w+)\(!0\)\},\[\1,\2,\3\]", js)  # the latch's useEffect
+    assert re.search(r"useCallback\)\(\(\)=>\{!(\w+)&&(\w+)&&(\w+)\(!1\)\},\[\1,\2\]\)", js)  # release
+    assert (
+        "stSidebarUserContent'] > div > [data-testid='stVerticalBlock']:empty"
+        in workarounds.HIDE_EMPTY_SIDEBAR
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("through_the_router")
 def test_script_runs_no_longer_clear_tensorflows_caches():
@@ -90,7 +105,7 @@ def test_script_runs_no_longer_clear_tensorflows_caches():
 
 
 def test_a_trained_network_keeps_its_traced_functions_where_release_drops_them(tiny_classifier, small_mnist):
-    # 10. release_traced_functions: Keras keeps fit's, evaluate's and predict's graphs in these three
+    # 11. release_traced_functions: Keras keeps fit's, evaluate's and predict's graphs in these three
     # attributes; once dropped, the network still predicts and trains (Keras traces again).
     import keras
 

@@ -207,7 +207,8 @@ def results(run: TrainingRun, dataset: data.Dataset) -> None:
         )
     st.subheader("What it reads on some test images")
     st.caption(
-        "Above each image, the digit it read. Its mistakes are framed in orange: read, then the true digit."
+        "Above each image, the digit it read. Its mistakes are framed in "
+        f"{image_charts.MISTAKE_COLOUR_NAME}, their label in it too: read, then the true digit."
     )
     picks = pick_examples(evaluation.labels, evaluation.predictions, count=20, max_wrong=6)
     read, truth = evaluation.predictions[picks], evaluation.labels[picks]
@@ -215,7 +216,11 @@ def results(run: TrainingRun, dataset: data.Dataset) -> None:
     grid = image_charts.image_grid(dataset.x_test[picks], titles, columns=10, wrong=list(read != truth))
     st.plotly_chart(grid, theme=None, width="content", config={"displayModeBar": False})
     st.subheader("Confusion matrix")
-    st.caption("Rows: the true digit. Columns: what the network read. The Confusion page shows the images.")
+    st.caption(
+        f"Rows: the true digit. Columns: what the network read: {charts.colour_name(charts.RIGHT_COLOUR)} "
+        f"squares right, {charts.colour_name(charts.MISTAKE_COLOUR)} ones mistakes. The Confusion page "
+        "shows the images."
+    )
     matrix = charts.confusion_matrix_figure(evaluation.confusion)
     png = runs.png_config(f"{runs.file_stem(run.config)}-confusion")
     st.plotly_chart(matrix, theme=None, width=620, key="train_confusion", config=png)

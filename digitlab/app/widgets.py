@@ -41,6 +41,21 @@ def show_pixels(pixels: np.ndarray, side: int, caption: str) -> None:
     st.image(shown, width=shown.shape[1], caption=caption)  # at its own size: the browser adds no blur
 
 
+DIGIT_TILE_PX = 56  # an MNIST image drawn 2× its size
+TILE_GAP_PX = 3  # white around each tile, so neighbours' black squares do not merge into a band
+
+
+def show_digit_tiles(images: np.ndarray, captions: list[str], side: int = DIGIT_TILE_PX) -> None:
+    """Small digit images, each with its caption under it, in rows the browser wraps to the screen.
+
+    A Plotly image grid shrinks its pictures on a phone but not their text, so a row's labels ran into
+    the row above; here each caption stays under its own image at any width.
+    """
+    pad = TILE_GAP_PX
+    tiles = [np.pad(image_charts.enlarge(image, side), pad, constant_values=255) for image in images]
+    st.image(tiles, caption=captions, width=side + 2 * pad)
+
+
 def describe_active_model() -> str:
     """'**Shape-spotting network (CNN), 2 averaged** (the default model: 99.4% of MNIST's test digits…)'."""
     name, metrics = state.active_model_label()

@@ -128,10 +128,20 @@ def settle_pages_guess_in_apptest(patch) -> None:
 # px, and no theme option sizes them), one tap selects a Plotly point (assets/touch.js says why it took
 # two), and the phone's page menu closes once a page is chosen (Streamlit 1.67 left it over the page).
 # A component, hidden, so its style reaches the whole page and its script runs once per tab.
+# 10. (streamlit 1.67 frontend, AppView's sidebar latch; test ids `stSidebar`, `stSidebarUserContent`.)
+# With the page links in the top bar (`position="top"`), a page with a sidebar (Train) latches the
+# sidebar open, and only a script run that ends with an empty sidebar lets go of it. So on the next page
+# without one (Confusion) the previous page's sidebar items go at once, but the empty panel stays open
+# for that page's whole run: 20 s on a first visit, while it checks the network. No option turns the
+# latch off; this rule, in the same component's style, hides the sidebar while its content is empty.
+HIDE_EMPTY_SIDEBAR = (
+    "[data-testid='stSidebar']:has([data-testid='stSidebarUserContent'] > div > "
+    "[data-testid='stVerticalBlock']:empty) {\n  display: none;\n}\n"
+)
 touch_fixes = st.components.v2.component(
     "digitlab.touch",
     js=(assets_dir() / "touch.js").read_text(),
-    css=(assets_dir() / "touch.css").read_text(),
+    css=(assets_dir() / "touch.css").read_text() + HIDE_EMPTY_SIDEBAR,
     isolate_styles=False,
 )
 
@@ -141,7 +151,7 @@ def touch_friendly() -> None:
     touch_fixes(key="digitlab_touch")
 
 
-# 10. (Keras 3.15, `Trainer.train_function`, `test_function`, `predict_function`.) A trained network
+# 11. (Keras 3.15, `Trainer.train_function`, `test_function`, `predict_function`.) A trained network
 # keeps the TensorFlow graphs its fit, evaluate and predict were traced into, several MiB per session
 # that trained (bench/memory.py), though a finished run only reads drawings, through its own compiled
 # call.
@@ -151,7 +161,7 @@ TRACED_FUNCTIONS = ("train_function", "test_function", "predict_function")
 
 
 def release_traced_functions(model) -> None:
-    """Drop the graphs Keras traced for `model`'s fit, evaluate and predict (10.); it may train again."""
+    """Drop the graphs Keras traced for `model`'s fit, evaluate and predict (11.); it may train again."""
     for name in TRACED_FUNCTIONS:
         if getattr(model, name, None) is not None:
             setattr(model, name, None)

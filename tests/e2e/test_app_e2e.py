@@ -20,7 +20,7 @@ def check_home(page: Page) -> None:
     expect(page.get_by_text("Network in use:")).to_be_visible()
     for link in ("Train", "Draw", "Confusion"):  # the page's own links, besides the navigation
         expect(page.get_by_test_id("stPageLink").filter(has_text=link)).to_be_visible()
-    expect(page.locator(".js-plotly-plot")).to_have_count(1)  # the sample of training images
+    expect(page.get_by_test_id("stImageContainer")).to_have_count(20)  # the sample of training images
 
 
 def check_train(page: Page) -> None:

@@ -32,10 +32,10 @@ def test_closing_the_tab_frees_the_slot(browser, page, base_url, console_errors)
         start_long_run(context.new_page(), base_url)
         context.close()  # the student closes the tab: nobody presses Stop
 
-    goto(page, base_url, "/train")
+    goto(page, base_url, "/train?train_epochs=2&train_batch_size=64")  # a Quick demo of 2 epochs
     page.locator(START).click()
     expect(page.locator(PROGRESS)).to_contain_text("Waiting for a free training slot")
-    # Out of the line: training (a Quick demo is over in seconds, so it may already be done).
+    # Out of the line: training (2 epochs are over in seconds, so it may already be done).
     started = re.compile(r"Epoch \d/2|Done: 2 epochs")
     expect(page.locator(PROGRESS)).to_contain_text(started, timeout=(GRACE_S + 60) * 1000)
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_be_visible(timeout=120_000)

@@ -1,7 +1,7 @@
 """Compare, the class board and shared settings links in Chromium.
 
-One session trains the Quick demo (an MLP) and a one-epoch CNN, then compares them and publishes one;
-other sessions open /train links with settings and in classroom mode.
+One session trains a shortened Quick demo (an MLP, 2 epochs) and a one-epoch CNN, then compares them
+and publishes one; other sessions open /train links with settings and in classroom mode.
 """
 
 import re
@@ -50,7 +50,7 @@ def percent_cells(page: Page, table) -> list[float]:
 
 def test_an_mlp_and_a_cnn_are_compared_and_one_is_published(train_page, base_url, console_errors):
     page = train_page
-    goto(page, base_url, "/train")
+    goto(page, base_url, "/train?train_epochs=2&train_batch_size=64")  # the Quick demo trains for 10 s
     train(page)
     save_screenshot(page, "train-exports")
     expect(page.get_by_test_id("stDownloadButton")).to_have_count(3)

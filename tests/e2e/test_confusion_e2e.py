@@ -4,7 +4,13 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_no_exception, click_plotly_point, goto, save_screenshot
+from tests.e2e.helpers import (
+    assert_no_exception,
+    click_plotly_point,
+    goto,
+    save_screenshot,
+    wait_for_app_idle,
+)
 
 FIRST_LOAD_MS = 90_000  # the first visit may still be evaluating the default model on 10,000 images
 MATRIX = ".st-key-cm .js-plotly-plot"
@@ -47,3 +53,36 @@ def test_clicking_an_off_diagonal_square_shows_its_images(page, base_url, consol
     assert_no_exception(page)
     assert console_errors == []
     save_screenshot(page, "confusion-cell")
+
+
+# Every moment, after a page switch, at which the sidebar is on screen while Confusion's title is shown.
+RECORD_SIDEBAR = """() => {
+  window.__sidebarSeen = [];
+  const check = () => {
+    const sidebar = document.querySelector('[data-testid=stSidebar]');
+    const title = document.querySelector('h1')?.innerText ?? '';
+    if (sidebar && sidebar.getBoundingClientRect().width > 0 && title.includes('confused')) {
+      window.__sidebarSeen.push(Math.round(performance.now()));
+    }
+  };
+  new MutationObserver(check).observe(document.body, {subtree: true, childList: true, attributes: true});
+}"""
+
+
+def test_after_train_confusion_opens_without_an_empty_sidebar(page, base_url, console_errors):
+    """Issue 13: Train's sidebar latched the panel open, so Confusion showed an empty sidebar for its
+    whole first run (until a click reran it)."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    goto(page, base_url, "/train")
+    expect(page.get_by_test_id("stSidebar").get_by_text("Settings", exact=True)).to_be_visible(
+        timeout=FIRST_LOAD_MS
+    )
+    page.evaluate(RECORD_SIDEBAR)
+    page.locator('a[data-testid="stTopNavLink"][href$="/confusion"]').click()
+    expect(page.locator(MATRIX)).to_be_visible(timeout=FIRST_LOAD_MS)
+    wait_for_app_idle(page)
+    assert page.evaluate("() => window.__sidebarSeen.length") == 0, "an empty sidebar showed on Confusion"
+    assert not page.get_by_test_id("stSidebar").is_visible()
+    save_screenshot(page, "confusion-after-train")
+    assert_no_exception(page)
+    assert console_errors == []

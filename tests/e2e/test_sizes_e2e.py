@@ -52,3 +52,34 @@ def test_every_page_fits_each_screen(device, base_url, name):
     assert page.evaluate(WIDEST) <= width, "the page scrolls sideways"
     assert page.evaluate(CLIPPED) == [], "a row of choices is cut off at the screen's edge"
     save_screenshot(page, f"size-{name}-{kind}")
+
+
+# Home's sample of training images: each tile's box and its digit label's box, in page pixels.
+SAMPLE_BOXES = """() => [...document.querySelectorAll('[data-testid=stImageContainer]')].map((tile) => {
+  const image = tile.querySelector('img').getBoundingClientRect();
+  const label = tile.querySelector('[data-testid=stImageCaption]');
+  const box = label ? label.getBoundingClientRect() : null;
+  return {image: [image.left, image.top, image.right, image.bottom],
+          label: box && [box.left, box.top, box.right, box.bottom], text: label ? label.innerText : null};
+})"""
+
+
+def overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_home_sample_labels_never_overlap_an_image(device, base_url):
+    """Issue 13: on a phone the Plotly grid shrank its images but not its labels, so row 2's labels
+    ran into row 1's images. Each of the 20 digits has its label, clear of every image."""
+    kind, page = device
+    goto(page, base_url, "/")
+    expect(page.get_by_test_id("stImageContainer")).to_have_count(20, timeout=90_000)
+    page.get_by_test_id("stImageContainer").last.scroll_into_view_if_needed()
+    tiles = page.evaluate(SAMPLE_BOXES)
+    assert [tile["text"] for tile in tiles] == [str(d) for d in range(10) for _ in range(2)]
+    for tile in tiles:
+        assert tile["label"][1] >= tile["image"][3] - 0.5, f"{tile} : a label above or over its image"
+        crossed = [other["text"] for other in tiles if overlaps(tile["label"], other["image"])]
+        assert crossed == [], f"the label {tile['text']} overlaps the images of {crossed} ({kind})"
+    assert page.evaluate(WIDEST) <= DEVICES[kind]["viewport"]["width"], "the sample scrolls sideways"
+    save_screenshot(page, f"home-sample-{kind}")
