@@ -19,7 +19,7 @@ CONTROLS = {
     "preset": (
         "Start from a preset",
         glossary.explain("preset") + "\n\n"
-        "- **Quick demo**: a small simple network (MLP) on 5,000 images, a few seconds.\n"
+        "- **Quick demo**: a small simple network (MLP) on 5,000 images, about 10 s of curves to watch.\n"
         "- **Fast 98% (CNN)**: a small shape-spotting network (CNN) on all 60,000 images; it reads 98% "
         "of the test digits right within its first pass, about 15 s on two cores, and finishes in about "
         "30 s.\n"
