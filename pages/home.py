@@ -5,7 +5,7 @@ Kept light on purpose: no TensorFlow here, so the page is ready within moments o
 
 import streamlit as st
 
-from digitlab import data, modelfile
+from digitlab import data, joining, modelfile
 from digitlab.app import resources, widgets, workarounds
 
 workarounds.through_router()
@@ -65,6 +65,16 @@ with st.container(horizontal=True, wrap=True, gap="medium"):  # three a row at a
         with st.container(border=True, width=380, height="stretch"):
             st.page_link(page, label=label, icon=icon)
             st.write(text)
+
+with st.expander("Join this class: the address for students, and its QR code", icon=":material/qr_code_2:"):
+    address = joining.join_url(st.context.url or "http://localhost:8501", joining.lan_address())
+    with st.container(horizontal=True, wrap=True, gap="large"):
+        st.image(joining.qr_png(address), width=240, caption="Point a tablet's camera here")
+        with st.container(width=420):
+            st.markdown("On a phone, tablet or laptop on the same network, open:")
+            st.code(address, language=None)
+            if not joining.reachable(address):
+                st.warning("This computer has no network address: students' devices cannot reach it.")
 
 try:
     st.info(f"Network in use: {widgets.describe_active_model()}", icon=":material/neurology:")
