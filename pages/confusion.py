@@ -14,7 +14,9 @@ from digitlab.evaluation import pair_label, selected_cell
 
 CELL = "confusion_cell"  # (true, predicted) last chosen by a click on the matrix or on a pair
 PAIRS = "confusion_pairs"
-MAX_IMAGES = 40
+PER_PAGE = 24  # images of a square shown at once; Previous and Next page through the rest
+PAGE = "confusion_page"  # {(true, predicted): the page of that square's images shown}
+IMAGES_PX = 500  # the images' column: beside the matrix at a projector, below it on a tablet or phone
 TILE_PX = 84  # 28×28 images drawn 3× larger, each pixel a sharp square
 
 
@@ -28,19 +30,40 @@ def remember_pair(cells: dict) -> None:
 
 
 def show_cell(evaluation, test_images, true: int, predicted: int) -> None:
-    """The test images of one square, each captioned with the network's two best guesses."""
+    """The test images of one square, each captioned with the network's two best guesses, PER_PAGE at a
+    time, with Previous and Next past that."""
     indices = evaluation.cell_indices(true, predicted)
     verdict = "read right" if true == predicted else f"read as {predicted}"
     st.subheader(f"{true}s {verdict}: {len(indices):,} image{'s' * (len(indices) != 1)}")
     if not len(indices):
         st.caption("No test image landed in this square.")
         return
-    shown = indices[:MAX_IMAGES]
-    more = f" The first {MAX_IMAGES} are shown." if len(indices) > MAX_IMAGES else ""
-    st.caption(f"Under each image: the network's two best guesses.{more}")
+    pages = -(-len(indices) // PER_PAGE)
+    page = st.session_state.get(PAGE, {}).get((true, predicted), 0) if pages > 1 else 0
+    shown = indices[page * PER_PAGE : (page + 1) * PER_PAGE]
+    where = f" Images {page * PER_PAGE + 1}–{page * PER_PAGE + len(shown)} of {len(indices):,}." * (pages > 1)
+    st.caption(f"Under each image: the network's two best guesses.{where}")
+    if pages > 1:
+        with st.container(horizontal=True):
+            for label, icon, step, key in (
+                ("Previous", ":material/chevron_left:", -1, "confusion_previous"),
+                ("Next", ":material/chevron_right:", 1, "confusion_next"),
+            ):
+                st.button(
+                    label,
+                    icon=icon,
+                    key=key,
+                    disabled=not 0 <= page + step < pages,
+                    on_click=turn_page,
+                    args=((true, predicted), page + step),
+                )
     tiles = [np.pad(image_charts.enlarge(test_images[i], TILE_PX), 3, constant_values=255) for i in shown]
     guesses = [reading.guesses_title(evaluation.probabilities[i], "  \n") for i in shown]
     st.image(tiles, caption=guesses, width=TILE_PX + 6)
+
+
+def turn_page(cell: tuple[int, int], page: int) -> None:
+    st.session_state.setdefault(PAGE, {})[cell] = page
 
 
 workarounds.through_router()
@@ -76,7 +99,7 @@ with st.container(horizontal=True, wrap=True):
         width=620,
         config={"displayModeBar": False},
     )
-    with st.container(width="stretch"):
+    with st.container(width=IMAGES_PX):
         if cell is None:
             st.info("Click a square to see its images.", icon=":material/touch_app:")
         else:
