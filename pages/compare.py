@@ -49,7 +49,10 @@ def compare_runs(records: list[runs.RunRecord]) -> None:
         "Each line is one run: its validation curve per epoch, or its training curve if it had none. "
         "A dashed line is a run whose loss blew up (diverged)."
     )
-    curves = [charts.CompareRun(r.name, r.epochs, r.batches, r.state == "diverged") for r in chosen]
+    curves = [
+        charts.CompareRun(glossary.friendly_name(r.name), r.epochs, r.batches, r.state == "diverged")
+        for r in chosen
+    ]
     for column, metric in zip(st.columns(2), charts.METRICS, strict=True):
         figure = charts.compare_curves(curves, metric)
         column.plotly_chart(

@@ -17,7 +17,7 @@ from digitlab import charts, preprocess, reading, strokes
 from digitlab.app import state, widgets, workarounds
 from digitlab.app.look_inside import look_inside, why_it_read
 from digitlab.app.model_upload import model_upload
-from digitlab.app.not_a_digit import judge_for, show_not_a_digit
+from digitlab.app.not_a_digit import explain_not_a_digit, judge_for, show_not_a_digit
 from digitlab.app.shelf_picker import model_picker
 from digitlab.app.wall_send import choose_meant, round_banner, send_panel
 from digitlab.app.widgets import show_pixels
@@ -58,6 +58,8 @@ def show_answer(answer: reading.Reading, source: str) -> None:
             else:
                 st.caption(answer.confidence_text)
         show_pixels(answer.steps.centred, 168, "What the network sees: 28×28 pixels")
+    if answer.not_a_digit_message:
+        explain_not_a_digit()
     bars = charts.probability_bars(answer.probabilities, highlight=answer.digit)
     st.plotly_chart(bars, theme=None, key=f"{source}_bars")
 

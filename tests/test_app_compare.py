@@ -75,13 +75,14 @@ def test_two_runs_are_ranked_overlaid_and_their_matrices_shown(two_runs):
     history = at.session_state[runs.HISTORY]
     assert [r.config.architecture for r in history] == ["mlp", "cnn"]
     table = at.table[0].value
-    assert sorted(name[:3] for name in table["Network"]) == ["CNN", "MLP"]
+    assert sorted(name[:3] for name in table["Technical name"]) == ["CNN", "MLP"]
+    assert all("network" in name for name in table["Network"])  # the friendly name first
     accuracies = [float(text.rstrip("%")) for text in table["Test accuracy"]]
     assert accuracies == sorted(accuracies, reverse=True)
     charts = {chart.key: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
     for metric in ("loss", "accuracy"):
         names = [trace["name"] for trace in charts[f"compare_{metric}"]["data"]]
-        assert len(names) == 2 and any("CNN" in n for n in names) and any("MLP" in n for n in names)
+        assert len(names) == 2 and any("(CNN)" in n for n in names) and any("Simple" in n for n in names)
     assert sorted(k for k in charts if k.startswith("compare_confusion")) == [
         "compare_confusion_1",
         "compare_confusion_2",

@@ -40,8 +40,9 @@ def test_home_page_introduces_each_page_and_the_model():
     ]
     metadata = json.loads((ROOT / "assets" / "models" / "default.json").read_text())
     assert f"{metadata['metrics']['test_accuracy']:.1%}" in texts(at.info)  # the default model's score
-    (sample,) = at.image  # the sample of training images: 20 tiles, each with its digit under it
+    qr_code, sample = at.image  # Join this class's QR code; the sample of training images: 20 tiles
     assert [img.caption for img in sample.proto.imgs] == [str(d) for d in range(10) for _ in range(2)]
+    assert [img.caption for img in qr_code.proto.imgs] == ["Point a tablet's camera here"]
 
 
 def test_home_page_does_not_import_tensorflow():

@@ -87,7 +87,8 @@ def test_table_ranks_by_test_accuracy(two_runs):
     rows = runs.table_rows([slow, good])
     assert [row["Run"] for row in rows] == [1, 2]
     assert rows[0]["Test accuracy"] == f"{100 * good.accuracy:.2f}%"
-    assert rows[0]["Network"] == "MLP 784-16-10 relu adam" and rows[0]["Training images"] == "1,000"
+    assert rows[0]["Technical name"] == "MLP 784-16-10 relu adam" and rows[0]["Training images"] == "1,000"
+    assert rows[0]["Network"] == "Simple network, 1 hidden layer: 16 units"
     assert rows[1]["Learning rate"] == "1e-05" and rows[1]["Ended"] == "finished"
 
 

@@ -18,8 +18,13 @@ def judge_for(classifier):
 
 
 def show_not_a_digit(answer: reading.Reading) -> None:
-    """The plain message, and why the network's confidence does not say it, for a drawing unlike digits."""
+    """The plain message and the network's confidence, in the answer's narrow column."""
     st.warning(answer.not_a_digit_message, icon=":material/block:")
     st.caption(f"Its confidence for {answer.digit} is {reading.format_probability(answer.confidence)}.")
-    with st.expander("Why is it so sure about something that isn't a digit?"):
+
+
+def explain_not_a_digit() -> None:
+    """Why the network names a digit anyway, full width below the answer (a narrow column made it a
+    strip five words wide on a phone)."""
+    with st.expander("Why does it still name a digit?", icon=":material/help:"):
         st.markdown(reading.WHY_ALWAYS_A_DIGIT)

@@ -74,8 +74,10 @@ def live_view(run: TrainingRun, polling: bool) -> None:
         st.info(events.waiting_message(run.queue_position()), icon=":material/hourglass_top:")
     latest = run.batch_events[-1] if run.batch_events else None
     fraction, text = events.progress_summary(latest, "paused" if run.paused else run.state)
-    if run.stop_event.is_set() and not run.done:
-        text += " · stopping after this batch…"
+    if not run.done and fraction >= 1:  # the last batch has run: it is being scored
+        text += " · checking it on the test images…"
+    elif run.stop_event.is_set() and not run.done:
+        text += " · stopping, then checking it on the test images…"
     st.progress(fraction, text=text)
     if run.paused:
         paused_panel(run, latest)

@@ -17,6 +17,7 @@ import re
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 
+from digitlab import glossary
 from digitlab.config import TrainConfig
 
 MAX_RUNS = 10  # per session: enough for a lesson, small enough to keep in memory for a class
@@ -175,7 +176,8 @@ def table_rows(records: list[RunRecord]) -> list[dict]:
     return [
         {
             "Run": record.number if record.shelf is None else "shelf",
-            "Network": record.config.label,
+            "Network": glossary.friendly_name(record.config.label),
+            "Technical name": record.config.label,
             "Epochs": epochs_trained(record),
             "Learning rate": f"{record.config.learning_rate:g}",
             "Training images": f"{record.config.train_size:,}",

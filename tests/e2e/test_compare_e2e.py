@@ -77,7 +77,8 @@ def test_an_mlp_and_a_cnn_are_compared_and_one_is_published(train_page, base_url
     for metric in ("loss", "accuracy"):
         page.wait_for_function(f"() => ({TRACES})('compare_{metric}')?.length === 2", timeout=15_000)
         traces = page.evaluate(TRACES, f"compare_{metric}")
-        assert sorted(name.split(" · ")[1][:3] for name, _ in traces) == ["CNN", "MLP"], traces
+        friendly = sorted(name.split(" · ")[1][:5] for name, _ in traces)  # the friendly names (glossary)
+        assert friendly == ["Shape", "Simpl"], traces
         assert sorted(points for _, points in traces) == [1, 2], traces  # one point per epoch
     expect(page.locator('[class*="st-key-compare_confusion_"] .js-plotly-plot')).to_have_count(2)
     expect(page.locator(".st-key-compare_loss .modebar-btn")).to_have_count(1)  # only "Download as PNG"
