@@ -3,7 +3,8 @@
 Starts `streamlit run app.py` on a free 127.0.0.1 port and, for `--duration` seconds:
   * each of `--students` drawers adds a stroke on the canvas every second (three per digit, then
     Clear) and times it until the new 28×28 "what the network sees" image arrives;
-  * each of `--trainers` trainers starts the Train page's default preset (Quick demo) and starts it
+  * each of `--trainers` trainers starts the Train page's default preset (Quick demo) shortened to 2
+    epochs of batches of 64, as it was before it became a 10 s demo (TRAINER_PATH), and starts it
     again whenever it ends, watching the live view as a student would.
 Two kinds of simulated student (`--client`):
   * browser: a headless Chromium context each, timed from mouse-up to the new image on screen (the
@@ -55,6 +56,8 @@ FIRST_LOAD_MS = 180_000  # the first visit imports TensorFlow and loads the mode
 STROKES_PER_DIGIT = 3
 MAX_TICKS = 700  # a bound on every per-second loop: --duration is at most 600 s
 DEBOUNCE_MS = 200  # streamlit-drawable-canvas sends a drawing 200 ms after the pen lifts
+# A trainer's page: runs as short as the figures in the README were measured with, so that runs end.
+TRAINER_PATH = "/train?train_epochs=2&train_batch_size=64"
 # The Draw and Train pages' widgets, by key (pages/draw.py, pages/train.py).
 CANVAS_KEY, BRUSH_KEY, START_KEY, STOP_KEY = "canvas", "draw_brush", "train_start", "train_stop"
 SEEN_CAPTION = "What the network sees"
@@ -337,7 +340,7 @@ async def protocol_class(url: str, args, tally: Tally) -> tuple[list[tuple], lis
     """Warm up, then open every trainer's and student's session (at most 4 loading at once)."""
     await protocol_warm_up(url)
     loading = asyncio.Semaphore(4)
-    roles = [("trainer", "/train", START_KEY)] * args.trainers + [
+    roles = [("trainer", TRAINER_PATH, START_KEY)] * args.trainers + [
         ("student", "/draw", CANVAS_KEY)
     ] * args.students
 
@@ -462,7 +465,7 @@ async def drive(url: str, pid: int, log_path: Path, args) -> Tally:
         try:
             await warm_up(browser, url)
             loading = asyncio.Semaphore(4)
-            roles = [("trainer", "/train", START)] * args.trainers + [
+            roles = [("trainer", TRAINER_PATH, START)] * args.trainers + [
                 ("student", "/draw", CANVAS)
             ] * args.students
 

@@ -192,7 +192,10 @@ def test_wall_list_export_and_clear(tmp_path, monkeypatch, capsys):
     assert "the class wall is empty" in capsys.readouterr().out
     for meant, read in ((7, 1), (7, 7), (3, 3)):
         wall.send(
-            np.full((28, 28), meant * 10 + read, np.uint8), meant, np.eye(10)[read], b"t%d%d" % (meant, read)
+            np.full((28, 28), meant * 10 + read, np.uint8),
+            meant,
+            np.eye(10)[read],
+            wall.thumbnail(np.full((280, 280), meant * 10 + read, np.uint8)),  # a real PNG: Teach checks it
         )
     wall.start_round("", 7)
     assert main(["wall", "list"]) == EXIT_OK

@@ -133,9 +133,11 @@ def settle_pages_guess_in_apptest(patch) -> None:
 # sidebar open, and only a script run that ends with an empty sidebar lets go of it. So on the next page
 # without one (Confusion) the previous page's sidebar items go at once, but the empty panel stays open
 # for that page's whole run: 20 s on a first visit, while it checks the network. No option turns the
-# latch off; this rule, in the same component's style, hides the sidebar while its content is empty.
+# latch off; this rule, in the same component's style, hides the sidebar while its content is empty,
+# unless it holds the page menu (on a phone Streamlit moves the top bar's links into the sidebar).
 HIDE_EMPTY_SIDEBAR = (
-    "[data-testid='stSidebar']:has([data-testid='stSidebarUserContent'] > div > "
+    "[data-testid='stSidebar']:not(:has([data-testid='stSidebarNav']))"
+    ":has([data-testid='stSidebarUserContent'] > div > "
     "[data-testid='stVerticalBlock']:empty) {\n  display: none;\n}\n"
 )
 touch_fixes = st.components.v2.component(

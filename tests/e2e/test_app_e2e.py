@@ -20,7 +20,9 @@ def check_home(page: Page) -> None:
     expect(page.get_by_text("Network in use:")).to_be_visible()
     for link in ("Train", "Draw", "Confusion"):  # the page's own links, besides the navigation
         expect(page.get_by_test_id("stPageLink").filter(has_text=link)).to_be_visible()
-    expect(page.get_by_test_id("stImageContainer")).to_have_count(20)  # the sample of training images
+    join = page.get_by_test_id("stExpander").filter(has_text="Join this class")
+    expect(join.get_by_test_id("stImageContainer")).to_have_count(1)  # its QR code, folded away
+    expect(page.get_by_test_id("stImageContainer")).to_have_count(21)  # and the 20 training images
 
 
 def check_train(page: Page) -> None:

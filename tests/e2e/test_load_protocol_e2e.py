@@ -22,7 +22,7 @@ import _wall_load  # noqa: E402
 import load  # noqa: E402
 from _browser import streamlit_server  # noqa: E402
 
-SECONDS = 10
+SECONDS = 20  # long enough for a 2-epoch run on a fresh server (TensorFlow traced first) to end
 
 
 def test_protocol_students_get_a_prediction_for_every_stroke(tmp_path):

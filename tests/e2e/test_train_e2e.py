@@ -264,7 +264,7 @@ def test_pause_step_try_it_then_train_on(train_page, base_url, console_errors):
         int, re.search(r"Stopped at epoch (\d+)/\d+ · step (\d+)/(\d+)", progress_text(page)).groups()
     )
     epochs_before = epoch if step == steps else epoch - 1
-    more = page.get_by_label("More epochs")
+    more = page.get_by_role("spinbutton", name="More epochs")
     more.fill("1")
     more.press("Tab")
     wait_for_app_idle(page)
