@@ -16,7 +16,7 @@ import streamlit as st
 from digitlab import data, estimate, modelfile, shelf
 from digitlab.app import workarounds
 from digitlab.classroom.runs import RunWatcher
-from digitlab.classroom.slots import TrainingSlots, slot_count
+from digitlab.classroom.slots import SharedTrainingSlots, TrainingSlots, server_slots
 from digitlab.evaluation import evaluate
 
 _TENSORFLOW_LOCK = threading.Lock()
@@ -98,9 +98,10 @@ def get_shelf_evaluation(key: str):
 
 
 @st.cache_resource
-def training_slots() -> TrainingSlots:
-    """How many runs may train at once on this server (env DIGITLAB_TRAINING_SLOTS); later ones queue."""
-    return TrainingSlots(slot_count())
+def training_slots() -> TrainingSlots | SharedTrainingSlots:
+    """How many runs may train at once on this server (env DIGITLAB_TRAINING_SLOTS); later ones queue.
+    Shared by all the server's processes when it runs several (`digitlab serve --workers N`)."""
+    return server_slots()
 
 
 @st.cache_resource

@@ -1,4 +1,4 @@
-"""The classroom's one SQLite file, shared by the class board and the class wall.
+"""The classroom's one SQLite file, shared by the class board, the class wall and the training slots.
 
 It lives in the data folder (env DIGITLAB_DATA_DIR, default <repo>/var/) and serves the whole server,
 and every process of it. A whole class may press a button in the same second, so every operation
@@ -57,6 +57,12 @@ CREATE TABLE IF NOT EXISTS wall_rounds (
     digit INTEGER CHECK (digit BETWEEN 0 AND 9),
     open INTEGER NOT NULL DEFAULT 1,
     started TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS training_slots (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    holding INTEGER NOT NULL DEFAULT 0 CHECK (holding IN (0, 1)),
+    seen REAL NOT NULL,
+    owner TEXT NOT NULL
 );
 """
 
