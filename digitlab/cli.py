@@ -1,4 +1,5 @@
-"""The command line: `digitlab train | evaluate | predict | board | wall | serve`, or `python -m digitlab`.
+"""The command line: `digitlab train | ensemble | evaluate | predict | board | wall | serve`, or
+`python -m digitlab`.
 
 Exit codes: 0 success, 1 some inputs could not be read (predict), 2 bad usage or
 settings, 3 a model or data file could not be loaded. Errors are one line on stderr,
@@ -150,9 +151,14 @@ def make_parser() -> argparse.ArgumentParser:
     wall.set_defaults(run=commands.cmd_wall)
     serve = sub.add_parser(
         "serve",
-        help="start the app (streamlit run app.py)",
-        description="Start the Streamlit app; any further options go to `streamlit run`.",
+        help="start the app (streamlit run app.py), or several processes of it behind HAProxy",
+        description="Start the Streamlit app; any further options go to `streamlit run`. With --workers N, "
+        "N app processes listen on the next N ports of 127.0.0.1 and HAProxy serves them on --port, each "
+        "browser kept on one process; they share the data folder, the class board and the training slots.",
     )
+    serve.add_argument("--workers", type=int, default=1, help="app processes (default 1; about 1 per core)")
+    serve.add_argument("--port", type=int, default=8501, help="the port students open (default 8501)")
+    serve.add_argument("--host", default="0.0.0.0", help="the address to listen on (default: all)")
     serve.add_argument("streamlit_args", nargs=argparse.REMAINDER, help="e.g. --server.port 8502")
     serve.set_defaults(run=commands.cmd_serve)
     return parser

@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from digitlab import events
+from digitlab import events, hosting
 from digitlab.classroom import board, wall
 from digitlab.config import DEFAULT_MODEL_CONFIG, PRESETS, ConfigError, TrainConfig
 from digitlab.data import PACKAGE_DIR, load_csv_dataset, load_mnist
@@ -272,12 +273,32 @@ def cmd_wall(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """`streamlit run app.py` with any further options, from a checkout (app.py and pages/ live there)."""
+    """`streamlit run app.py` with any further options, from a checkout (app.py and pages/ live there);
+    with `--workers N`, N of them behind HAProxy on one port (`digitlab.hosting`)."""
     if not APP.exists():
         print(
             f"error: {APP} not found: `digitlab serve` runs the app from a checkout of digitlab",
             file=sys.stderr,
         )
         return EXIT_LOAD
-    command = [sys.executable, "-m", "streamlit", "run", str(APP), *args.streamlit_args]
-    return subprocess.call(command, cwd=APP.parent, env=os.environ | {"PYTHONPATH": str(APP.parent)})
+    if args.workers == 1:
+        command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port)]
+        command += ["--server.address", args.host, *args.streamlit_args]
+        return subprocess.call(command, cwd=APP.parent, env=os.environ | {"PYTHONPATH": str(APP.parent)})
+    host = None
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `docker stop`: stop the workers too
+    try:
+        host = hosting.Host(APP, args.host, args.port, args.workers, args.streamlit_args)
+        host.start()
+        print(
+            f"digitlab: {args.workers} workers behind HAProxy on http://{args.host}:{args.port}", flush=True
+        )
+        host.serve_forever()
+    except hosting.HostingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_LOAD
+    finally:
+        if host is not None:
+            host.stop()
+        signal.signal(signal.SIGTERM, previous)
+    return EXIT_OK
