@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 from digitlab import charts, glossary
-from digitlab.app import state, workarounds
+from digitlab.app import resources, state, workarounds
 from digitlab.app.shelf_picker import shelf_runs
 from digitlab.classroom import board
 from digitlab.classroom import history as runs
@@ -95,7 +95,7 @@ def publish_form(records: list[runs.RunRecord]) -> None:
 
 def teacher_clear() -> None:
     """Clearing the board needs the teacher code set on the server, or the command line."""
-    code = board.teacher_code()
+    code = resources.teacher_code()
     with st.expander("Teacher: clear the board"):
         if code is None:
             st.caption(

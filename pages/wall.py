@@ -10,9 +10,9 @@ import sqlite3
 
 import streamlit as st
 
-from digitlab.app import wall_views, workarounds
+from digitlab.app import resources, wall_views, workarounds
 from digitlab.app.wall_send import show_prompt
-from digitlab.classroom import board, wall
+from digitlab.classroom import wall
 
 ALL = "All"
 
@@ -71,7 +71,7 @@ read_with.selectbox(
 )
 live_wall()
 with st.expander("Teacher: run a round", icon=":material/campaign:"):
-    if wall_views.teacher_unlocked(board.teacher_code()):
+    if wall_views.teacher_unlocked(resources.teacher_code()):
         try:
             wall_views.round_controls(wall_views.current()[1])
         except sqlite3.Error as error:

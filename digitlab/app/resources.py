@@ -15,6 +15,7 @@ import streamlit as st
 
 from digitlab import data, estimate, modelfile, shelf
 from digitlab.app import workarounds
+from digitlab.classroom import database
 from digitlab.classroom.runs import RunWatcher
 from digitlab.classroom.slots import SharedTrainingSlots, TrainingSlots, server_slots
 from digitlab.evaluation import evaluate
@@ -95,6 +96,15 @@ def get_shelf_evaluation(key: str):
         return get_default_evaluation()
     dataset = get_dataset()
     return evaluate(get_shelf_classifier(key), dataset.x_test, dataset.y_test)
+
+
+def teacher_code() -> str | None:
+    """The teacher code: `teacher_code` in .streamlit/secrets.toml (as compose.yaml mounts it), else env
+    DIGITLAB_TEACHER_CODE; None when neither is set."""
+    try:
+        return database.teacher_code({"teacher_code": st.secrets.get("teacher_code")})
+    except FileNotFoundError:  # no secrets file: Streamlit says so by raising
+        return database.teacher_code()
 
 
 @st.cache_resource

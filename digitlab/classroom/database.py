@@ -21,6 +21,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from digitlab.data import var_dir
@@ -118,9 +119,12 @@ def connect(path: Path | None = None, write: bool = False):
         connection.close()
 
 
-def teacher_code() -> str | None:
-    """The code that lets a teacher clear the board and run the wall (env DIGITLAB_TEACHER_CODE), or None."""
-    return os.environ.get("DIGITLAB_TEACHER_CODE") or None
+def teacher_code(secrets: Mapping[str, object] | None = None) -> str | None:
+    """The code that lets a teacher clear the board and run the wall, or None: `teacher_code` in the
+    server's secrets (Streamlit's .streamlit/secrets.toml, handed in by the app), else env
+    DIGITLAB_TEACHER_CODE."""
+    code = (secrets or {}).get("teacher_code") or os.environ.get("DIGITLAB_TEACHER_CODE")
+    return str(code) if code else None
 
 
 def is_teacher(entered: str, code: str | None) -> bool:
