@@ -107,13 +107,43 @@ def streamlit_server(log_path: Path = SERVER_LOG, env: dict[str, str] | None = N
             time.sleep(0.05)
         yield url, process, time.perf_counter() - started
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """Stop a server and everything it started (its process group)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def workers_server(log_path: Path, env: dict[str, str] | None, workers: int):
+    """`digitlab serve --workers N` on a free localhost port: N app processes behind HAProxy; yields
+    (url, the serve process, seconds until the proxy answered) and stops the whole group afterwards."""
+    port = free_port()
+    command = [sys.executable, "-m", "digitlab", "serve", "--workers", str(workers), "--port", str(port)]
+    command += ["--host", "127.0.0.1"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while not healthy(url):
+            if process.poll() is not None or time.perf_counter() - started > 2 * START_TIMEOUT_S:
+                raise RuntimeError(f"digitlab serve --workers {workers} did not come up; see {log_path}")
+            time.sleep(0.1)
+        yield url, process, time.perf_counter() - started
+    finally:
+        _stop_group(process)
 
 
 @contextlib.contextmanager

@@ -44,6 +44,8 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from digitlab.hosting import WORKER_COOKIE, WORKER_HEADER
+
 STREAM = "/_stcore/stream"
 FINISHED = ForwardMsg.ScriptFinishedStatus
 DONE = (FINISHED.FINISHED_SUCCESSFULLY, FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
@@ -173,6 +175,8 @@ class Session:
         self.unfinished = 0  # runs whose end never came: the next run began first (see _new_run)
         self.reruns_sent = 0
         self.lost = False
+        self.workers: set[str] = set()  # the server processes that answered it: one, or none named
+        self.cookie = ""  # HAProxy's sticky cookie, sent with every later request
         self._run: Run | None = None
         self._seen: set[str] = set()  # widget ids drawn by the current run
         self._asked: list[float] = []  # rerun requests not yet answered by a script_finished
@@ -197,6 +201,7 @@ class Session:
             max_size=MAX_MESSAGE_BYTES,
             open_timeout=timeout,
         )
+        self._answered_by(self._socket.response.headers)
         self._reader = asyncio.create_task(self._read())
         sent = await self.rerun(page_name=self.page_name)
         run = await self.wait_for(lambda run: run.status == FINISHED.FINISHED_SUCCESSFULLY, sent, timeout)
@@ -353,10 +358,17 @@ class Session:
             async with asyncio.timeout(MEDIA_TIMEOUT_S):
                 reader, writer = await asyncio.open_connection(address.hostname, address.port)
                 try:
-                    request = f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\nConnection: close\r\n\r\n"
+                    cookie = f"Cookie: {self.cookie}\r\n" if self.cookie else ""
+                    request = (
+                        f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\n{cookie}Connection: close\r\n\r\n"
+                    )
                     writer.write(request.encode())
                     status = (await reader.readline()).decode().strip()
-                    await reader.read()  # headers and body, to the end: the server closes the connection
+                    rest = (
+                        await reader.read()
+                    )  # headers and body, to the end: the server closes the connection
+                    head = rest.split(b"\r\n\r\n", 1)[0].decode(errors="replace").split("\r\n")
+                    self._answered_by(dict(line.split(": ", 1) for line in head if ": " in line))
                 finally:
                     writer.close()
         except (OSError, TimeoutError) as error:
@@ -365,6 +377,16 @@ class Session:
             self.replaced_media.append(path)
         elif status.split()[1:2] != ["200"]:
             self.problems.append(f"{path}: {status}")
+
+    def _answered_by(self, headers) -> None:
+        """Note the worker that answered (behind `digitlab serve --workers N`), and keep the cookie that
+        HAProxy sets to keep this session on it, as a browser would."""
+        lower = {name.lower(): value for name, value in headers.items()}
+        if WORKER_HEADER.lower() in lower:
+            self.workers.add(lower[WORKER_HEADER.lower()])
+        cookie = lower.get("set-cookie", "")
+        if cookie.startswith(f"{WORKER_COOKIE}="):
+            self.cookie = cookie.split(";", 1)[0]
 
     def _from_cache(self, reference: ForwardMsg) -> ForwardMsg:
         """The cached message a `ref_hash` stands for, with the reference's metadata (where it goes)."""

@@ -41,10 +41,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import _wall_load
-from _browser import rss_mib, streamlit_server
+from _browser import rss_mib, streamlit_server, workers_server
 from _common import machine, percentiles, result_line
 from _protocol import CanvasDrawing, Session
 from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from digitlab.hosting import WORKER_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("DIGITLAB_CHROMIUM", "/usr/bin/chromium")
@@ -90,6 +92,10 @@ class Tally:
     cut_short: int = 0  # script runs ended early for a newer rerun request (protocol client)
     unfinished: int = 0  # script runs whose end never came, the next one begun (protocol client)
     added_ms: float = 0.0  # what a pupil waits on top of the measured latency (the protocol's debounce)
+    # Behind `digitlab serve --workers N`: each app process's CPU (cores), peak RSS (MiB) and sessions,
+    # and the sessions that more than one process answered (which must never happen).
+    workers: dict[str, dict] = field(default_factory=dict)
+    answered_by_two: list[str] = field(default_factory=list)
 
 
 def until(end: float):
@@ -313,15 +319,23 @@ async def protocol_trainer(session: Session, student: int, end: float, tally: Ta
         await session.wait_for(start_enabled, sent, 30)
 
 
-async def protocol_warm_up(url: str) -> None:
-    """One visit and one drawing first, so the measured time is not TensorFlow's import and tracing."""
-    session = Session(url, "/draw")
-    try:
-        await session.open(FIRST_LOAD_MS / 1000)
-        if await protocol_stroke(session, CanvasDrawing(), a_stroke(random.Random(-1))) is None:
-            raise RuntimeError("the warm-up drawing got no prediction")
-    finally:
-        await session.close()
+async def protocol_warm_up(url: str, workers: int = 1) -> None:
+    """One visit and one drawing first, so the measured time is not TensorFlow's import and tracing;
+    one per worker at once behind `serve --workers N`, which HAProxy spreads one to a process."""
+
+    async def visit() -> set[str]:
+        session = Session(url, "/draw")
+        try:
+            await session.open(FIRST_LOAD_MS / 1000)
+            if await protocol_stroke(session, CanvasDrawing(), a_stroke(random.Random(-1))) is None:
+                raise RuntimeError("the warm-up drawing got no prediction")
+            return session.workers
+        finally:
+            await session.close()
+
+    warmed = set().union(*await asyncio.gather(*(visit() for _ in range(workers))))
+    if workers > 1 and len(warmed) < workers:
+        print(f"warm-up reached only {sorted(warmed)} of {workers} workers")
 
 
 async def drive_protocol(url: str, pid: int, log_path: Path, args) -> Tally:
@@ -338,7 +352,7 @@ async def drive_protocol(url: str, pid: int, log_path: Path, args) -> Tally:
 
 async def protocol_class(url: str, args, tally: Tally) -> tuple[list[tuple], list[Session]]:
     """Warm up, then open every trainer's and student's session (at most 4 loading at once)."""
-    await protocol_warm_up(url)
+    await protocol_warm_up(url, args.workers)
     loading = asyncio.Semaphore(4)
     roles = [("trainer", TRAINER_PATH, START_KEY)] * args.trainers + [
         ("student", "/draw", CANVAS_KEY)
@@ -385,6 +399,10 @@ async def protocol_phase(
     finally:
         for i, ((role, _, _), session) in enumerate(zip(roles, sessions, strict=True)):
             problems, runs, replaced, cut, unfinished = before[i]
+            for worker in session.workers:
+                tally.workers.setdefault(worker, {}).setdefault("sessions", set()).add(i)
+            if len(session.workers) > 1 and f"{role} {i}" not in tally.answered_by_two:
+                tally.answered_by_two.append(f"{role} {i}")
             if session.lost:
                 tally.lost_sessions.add(i)
             tally.errors += [f"{role} {i}: {problem}" for problem in session.problems[problems:]]
@@ -404,24 +422,40 @@ def process_times() -> dict[int, tuple[int, float]]:
     return found
 
 
+def descendants(root: int, times: dict[int, tuple[int, float]]) -> set[int]:
+    """`root` and every process below it, from `process_times()`."""
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in times.items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        found.add(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def worker_processes(server_pid: int) -> dict[str, int]:
+    """The app processes under `digitlab serve --workers N`, by worker name (their DIGITLAB_WORKER)."""
+    found = {}
+    for pid in descendants(server_pid, process_times()):
+        with contextlib.suppress(OSError):
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            names = [
+                v.split(b"=", 1)[1].decode() for v in environ if v.startswith(WORKER_ENV.encode() + b"=")
+            ]
+            if names and b"streamlit" in cmdline:
+                found[names[0]] = pid
+    return found
+
+
 def cpu_seconds(server_pid: int) -> tuple[float, float, float]:
     """CPU seconds used so far by the server, by the simulated students, and by the whole machine. The
     students are this process and every descendant of it outside the server (browser and driver)."""
     times = process_times()
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _) in times.items():
-        children.setdefault(parent, []).append(pid)
-
-    def tree(root: int) -> set[int]:
-        found, todo = set(), [root]
-        while todo:
-            pid = todo.pop()
-            found.add(pid)
-            todo += children.get(pid, [])
-        return found
-
-    server = tree(server_pid)
-    students = tree(os.getpid()) - server
+    server = descendants(server_pid, times)
+    students = descendants(os.getpid(), times) - server
     machine_ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     busy = (sum(machine_ticks) - machine_ticks[3] - machine_ticks[4]) / os.sysconf("SC_CLK_TCK")
     return (
@@ -432,14 +466,22 @@ def cpu_seconds(server_pid: int) -> tuple[float, float, float]:
 
 
 async def sample_server(pid: int, end: float, log_path: Path, tally: Tally) -> None:
-    """Memory every second; CPU and the log's length over the whole load."""
-    started, cpu_before = time.monotonic(), cpu_seconds(pid)
+    """Memory every second; CPU and the log's length over the whole load; each worker's too."""
+    workers = worker_processes(pid)
+    started, cpu_before, times = time.monotonic(), cpu_seconds(pid), process_times()
+    worker_cpu = {name: times[wpid][1] for name, wpid in workers.items() if wpid in times}
     for _ in until(end):
-        tally.rss_mb.append(rss_mib(pid))
+        rss = {name: rss_mib(wpid) for name, wpid in workers.items()}
+        tally.rss_mb.append(sum(rss.values()) if workers else rss_mib(pid))
+        for name, mib in rss.items():
+            figures = tally.workers.setdefault(name, {})
+            figures["rss_mib"] = max(figures.get("rss_mib", 0.0), mib)
         await asyncio.sleep(1)
-    seconds = time.monotonic() - started
+    seconds, times = time.monotonic() - started, process_times()
     used = (after - before for after, before in zip(cpu_seconds(pid), cpu_before, strict=True))
     tally.cores_used = tuple(cpu / seconds for cpu in used)
+    for name, before in worker_cpu.items():
+        tally.workers.setdefault(name, {})["cores"] = (times[workers[name]][1] - before) / seconds
     tally.log_length = log_path.stat().st_size
 
 
@@ -509,6 +551,10 @@ def server_tracebacks(log_path: Path, length: int) -> list[str]:
 def report(args, tally: Tally, log_path: Path) -> None:
     print(f"machine: {machine()}")
     print(f"{args.students} students drawing, {args.trainers} training, {args.duration} s ({args.client})")
+    if args.workers > 1:
+        print(
+            f"server: {args.workers} app processes behind HAProxy (digitlab serve --workers {args.workers})"
+        )
     p95 = summary(args, tally, log_path)
     met = p95 <= 1000 and not tally.errors and not tally.lost_sessions
     value = f"p95 {p95:.0f} ms, {len(tally.errors)} errors, {len(tally.lost_sessions)} lost"
@@ -574,6 +620,15 @@ def summary(args, tally: Tally, log_path: Path, clients: str = "") -> float:
             f"script runs ended early for a newer rerun request: {tally.cut_short}, never ended (the next "
             f"begun first, some elements maybe lost): {tally.unfinished}, of {len(tally.server_ms)} timed"
         )
+    for name in sorted(tally.workers):
+        figures = tally.workers[name]
+        print(
+            f"  {name}: {len(figures.get('sessions', ()))} sessions, {figures.get('cores', 0.0):.2f} cores, "
+            f"peak RSS {figures.get('rss_mib', 0.0):.0f} MiB"
+        )
+    if tally.workers:
+        print(f"sessions answered by more than one process: {len(tally.answered_by_two)}")
+        tally.errors += [f"{who}: answered by more than one process" for who in tally.answered_by_two]
     print(f"sessions lost: {len(tally.lost_sessions)}; errors: {len(tally.errors)}")
     for error in tally.errors[:15]:
         print(f"  {error}")
@@ -586,6 +641,12 @@ def main() -> None:
     parser.add_argument("--trainers", type=int, default=2, help="students training meanwhile (0-10)")
     parser.add_argument("--duration", type=int, default=60, help="seconds of load after warm-up (5-600)")
     parser.add_argument("--slots", type=int, default=None, help="DIGITLAB_TRAINING_SLOTS for the server")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="app processes behind HAProxy (`digitlab serve --workers N`); 1: one `streamlit run`",
+    )
     parser.add_argument(
         "--client",
         choices=("browser", "protocol"),
@@ -605,7 +666,12 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         if args.wall:  # a wall of its own: the load never posts on a real class's wall
             env |= stack.enter_context(_wall_load.own_data_dir())
-        url, server, _ = stack.enter_context(streamlit_server(log_path, env))
+        started = (
+            workers_server(log_path, env, args.workers)
+            if args.workers > 1
+            else streamlit_server(log_path, env)
+        )
+        url, server, _ = stack.enter_context(started)
         load = _wall_load.drive_phases if args.wall else drive if args.client == "browser" else drive_protocol
         tally = asyncio.run(load(url, server.pid, log_path, args))
     (_wall_load.report if args.wall else report)(args, tally, log_path)
