@@ -141,9 +141,16 @@ def read_image(classifier, image, angles=VIEW_ANGLES, judge=None) -> Reading:
     """Preprocess any picture (canvas RGBA, upload, file) and read it. Raises NothingToRead when blank.
 
     `judge`, a function from the preprocessed 28×28 image to its strangeness (`learn.familiarity.judge`),
-    says whether it looks like a digit at all; without one, the reading does not say.
+    says whether it looks like a digit at all; without one, the reading does not say. A judge with a
+    `read(views, judged)` method, as `learn.familiarity.Judge` has, predicts too: it gives the views'
+    probabilities and the strangeness of `views[judged]` from one forward pass of the network.
     """
     steps = preprocess_steps(image)
-    probabilities = predict_views(classifier, steps.centred, angles)
-    strangeness = None if judge is None else float(judge(steps.centred))
-    return Reading(steps=steps, probabilities=probabilities, strangeness=strangeness)
+    batch = views(steps.centred, angles)
+    unturned = [i for i, angle in enumerate(angles) if angle == 0]  # that view is steps.centred itself
+    if judge is not None and hasattr(judge, "read") and unturned:
+        per_view, strangeness = judge.read(batch, unturned[0])
+    else:
+        per_view = classifier.predict_proba(batch)
+        strangeness = None if judge is None else float(judge(steps.centred))
+    return Reading(steps=steps, probabilities=per_view.mean(axis=0), strangeness=strangeness)

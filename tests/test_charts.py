@@ -5,6 +5,7 @@ import io
 from collections import Counter
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
@@ -46,6 +47,20 @@ def test_live_chart_of_a_long_run_stays_small():
     fig = training_curves(batches, [], "loss")
     assert len(fig.data[0].x) == 300 and fig.data[0].y.dtype == np.float32
     assert len(fig.to_json()) < 6_000
+
+
+def test_probability_bars_are_what_plotly_makes_of_them_with_full_validation():
+    # Only the fixed parts are validated once (charts._bars_template); Plotly's full validation of the
+    # whole figure, as go.Figure(dict) does it, must leave every stroke's figure exactly as it is.
+    rng = np.random.default_rng(4)
+    for highlight in (None, 3, None, 9):
+        probs = rng.dirichlet(np.full(10, 0.3))
+        fig = probability_bars(probs, highlight=highlight)
+        assert isinstance(fig, go.Figure)
+        assert go.Figure(fig.to_dict()).to_json() == fig.to_json()
+    first, second = probability_bars(np.eye(10)[1]), probability_bars(np.eye(10)[8])
+    assert list(first.data[0].text) != list(second.data[0].text)  # no stroke's lists leak into the next
+    assert odd_ones_out(first.data[0].marker.color) == [1]
 
 
 def test_probability_bars_never_claim_certainty():

@@ -91,3 +91,62 @@ def test_the_box_shape_is_width_over_height_of_the_ink():
     images[1, 4:24, 13:16] = 255  # a 1: 3 wide, 20 tall
     images[1, 0, 0] = familiarity.INK_LEVEL - 1  # too faint to count
     np.testing.assert_allclose(familiarity.box_shape(images), [10.0, 3 / 20, 1.0])
+
+
+def two_networks(dataset, combine: str = "average"):
+    """Two nearest-mean readers (tests/tiny_models.py) whose answers and hidden layers differ, averaged as
+    `model.average_members` does, or combined by another layer."""
+    import keras
+
+    from digitlab.learn.classifier import Classifier
+    from digitlab.learn.model import average_members
+    from tests.tiny_models import digitlab_classifier
+
+    first, second = digitlab_classifier(dataset), digitlab_classifier(dataset)
+    kernel, bias = second.model.get_layer("digits").get_weights()
+    second.model.get_layer("hidden1").set_weights(
+        [0.5 * np.eye(784, dtype=np.float32), np.zeros(784, np.float32)]
+    )
+    second.model.get_layer("digits").set_weights([2 * kernel, bias + np.eye(10, dtype=np.float32)[3]])
+    if combine == "average":
+        model = average_members([first.model, second.model])
+    else:
+        first.model.name, second.model.name = "member1", "member2"
+        inputs = keras.Input(shape=(28, 28))
+        model = keras.Model(inputs, keras.layers.Maximum()([first.model(inputs), second.model(inputs)]))
+    return Classifier(model, first.config), kernel, bias
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def test_one_pass_gives_the_probabilities_and_the_hidden_layer(small_mnist):
+    # Independent reference, by numpy: the first network's hidden layer is the pixels in 0-1, the
+    # second's half of them; each scores x·m_c − |m_c|²/2, the second 1 more for a 3; averaged.
+    classifier, kernel, bias = two_networks(small_mnist)
+    images = small_mnist.x_test[:3]
+    pixels = images.reshape(3, -1).astype(np.float64) / 255.0
+    probabilities, hidden = familiarity.predict_with_features(classifier, images)
+    np.testing.assert_allclose(hidden, np.concatenate([pixels, pixels / 2], axis=1), atol=1e-6)
+    expected = softmax(pixels @ kernel + bias + 0.5 * np.eye(10)[3])
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-7)
+    # the same numbers as the two passes it replaces
+    np.testing.assert_array_equal(probabilities, classifier.predict_proba(images))
+    np.testing.assert_array_equal(hidden, familiarity.features(classifier, images))
+
+
+def test_the_judge_reads_in_one_pass_as_in_two(small_mnist):
+    images, labels = small_mnist.x_train[:500], small_mnist.y_train[:500]
+    for combine in ("average", "maximum"):  # a combination not known: two passes, the same answer
+        classifier, _, _ = two_networks(small_mnist, combine)
+        judge = familiarity.Judge(
+            classifier, familiarity.fit(classifier, images, labels, small_mnist.x_test[:100])
+        )
+        views = reading.views(small_mnist.x_test[7])
+        probabilities, strangeness = judge.read(views, judged=0)
+        np.testing.assert_array_equal(probabilities, classifier.predict_proba(views))
+        np.testing.assert_allclose(strangeness, judge(views[0]), rtol=1e-5)
+    with pytest.raises(ValueError, match="average"):
+        familiarity.predict_with_features(classifier, views)

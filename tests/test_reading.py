@@ -188,3 +188,27 @@ def test_a_drawing_unlike_every_digit_says_so_and_still_names_its_guess():
     np.testing.assert_array_equal(seen[0], answer.steps.centred)  # the judge sees what the network sees
     assert read_image(Fixed(), canvas, judge=lambda image: 0.4).not_a_digit_message is None
     assert read_image(Fixed(), canvas).looks_like_a_digit  # not judged: nothing said
+
+
+def test_a_judge_that_reads_predicts_too_in_one_call_on_the_unturned_view():
+    calls = []
+
+    class Unused:
+        def predict_proba(self, images):
+            raise AssertionError("the judge's one pass gives the probabilities")
+
+    class JudgeThatReads:
+        def read(self, views, judged):
+            calls.append((views, judged))
+            return np.tile(np.eye(10)[5] * 0.9 + 0.01, (len(views), 1)), 2.5
+
+        def __call__(self, image):
+            raise AssertionError("read, not a second pass")
+
+    canvas = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    ImageDraw.Draw(canvas).line([(140, 40), (140, 240)], fill=(255, 255, 255, 255), width=18)
+    answer = read_image(Unused(), canvas, angles=(-8.0, 0.0, 8.0), judge=JudgeThatReads())
+    assert answer.digit == 5 and answer.strangeness == 2.5
+    views, judged = calls[0]
+    assert len(views) == 3 and judged == 1
+    np.testing.assert_array_equal(views[judged], answer.steps.centred)  # judged as the network sees it

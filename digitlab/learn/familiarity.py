@@ -21,8 +21,10 @@ measures it, and the alternatives it was chosen over (max-softmax, energy, eithe
 
 The fit is made on first use, in a background thread, and kept while the model lives, as `neighbours`
 keeps its sample: seconds for a CNN, and `familiarity_for(..., wait=False)` answers None meanwhile.
-Then each reading costs one forward pass and two small products. A network whose last layer is not
-Dense cannot be judged: its `familiarity_for` is None and the reading says nothing about it.
+Then a reading costs two small products more than the prediction: the `Judge` runs the network once for
+both, its probabilities and its last hidden layer (`predict_with_features`), where a second pass for the
+hidden layer alone cost a stroke 3-4 ms. A network whose last layer is not Dense cannot be judged: its
+`familiarity_for` is None and the reading says nothing about it.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ SHRINKAGE = 1e-3  # of the mean variance, added to the covariance's diagonal: de
 
 _FITTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # keras model → Familiarity or None
 _GRAPHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # keras model → its features graph
+_BOTH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # keras model → outputs and features graph
 _FITTING: dict[int, threading.Thread] = {}  # id(keras model) → the thread fitting it
 _LOCK = threading.RLock()
 
@@ -122,31 +125,72 @@ def _pen_digits() -> pen.PenImages:
     return pen.render_training([samples[i] for i in picked], variants=1, seed=PEN_SEED)
 
 
+def _last_hidden(network):
+    dense = [layer for layer in network.layers if type(layer).__name__ == "Dense"]
+    if not dense:
+        raise ValueError("this network does not end in a Dense layer")
+    return dense[-1].input
+
+
 def _features_graph(classifier):
     """One graph from raw pixels to the last hidden layer of every network of the model, side by side."""
     import keras
     import tensorflow as tf
 
-    probes = []
-    for network in members_of(classifier.model):
-        dense = [layer for layer in network.layers if type(layer).__name__ == "Dense"]
-        if not dense:
-            raise ValueError("this network does not end in a Dense layer")
-        probes.append(keras.Model(network.inputs, dense[-1].input))
+    probes = [keras.Model(network.inputs, _last_hidden(network)) for network in members_of(classifier.model)]
     return tf.function(
         lambda batch: tf.concat([probe(batch, training=False) for probe in probes], axis=-1),
         input_signature=[tf.TensorSpec((None, 28, 28), tf.float32)],
     )
 
 
+def _outputs_and_features_graph(classifier):
+    """One graph from raw pixels to the model's outputs and to `_features_graph`'s hidden layers: each
+    network runs once for both. A single network, or the average of networks `model.average_members`
+    builds; ValueError for any other ensemble, whose way of combining its members is not known here."""
+    import keras
+    import tensorflow as tf
+
+    model = classifier.model
+    members = members_of(model)
+    combine = None
+    if members != [model]:
+        rest = [
+            layer for layer in model.layers if type(layer).__name__ != "InputLayer" and layer not in members
+        ]
+        if len(rest) != 1 or type(rest[0]).__name__ != "Average" or model.layers[-1] is not rest[0]:
+            raise ValueError("an ensemble that is not the average of its members")
+        combine = rest[0]  # the model's own Average layer: the same operation as model(batch)
+    probes = [keras.Model(net.inputs, [net.outputs[0], _last_hidden(net)]) for net in members]
+
+    def forward(batch):
+        answers = [probe(batch, training=False) for probe in probes]
+        outputs = [output for output, _ in answers]
+        combined = outputs[0] if combine is None else combine(outputs)
+        return combined, tf.concat([hidden for _, hidden in answers], axis=-1)
+
+    return tf.function(forward, input_signature=[tf.TensorSpec((None, 28, 28), tf.float32)])
+
+
+def _graph(graphs: weakref.WeakKeyDictionary, build, classifier):
+    """`build(classifier)`, made once per model; a ValueError is kept too, and raised at every call."""
+    with _LOCK:
+        if classifier.model not in graphs:
+            try:
+                graphs[classifier.model] = build(classifier)
+            except ValueError as error:
+                graphs[classifier.model] = error
+        graph = graphs[classifier.model]
+    if isinstance(graph, ValueError):
+        raise ValueError(str(graph))
+    return graph
+
+
 def features(classifier, images: np.ndarray) -> np.ndarray:
     """(N, units): the last hidden layer of each network of the model, for uint8 images (N, 28, 28)."""
     from digitlab.learn.classifier import PREDICTIONS  # imports TensorFlow
 
-    with _LOCK:
-        if classifier.model not in _GRAPHS:
-            _GRAPHS[classifier.model] = _features_graph(classifier)
-        forward = _GRAPHS[classifier.model]
+    forward = _graph(_GRAPHS, _features_graph, classifier)
     images = np.asarray(images, np.float32)
     with PREDICTIONS.predicting():  # a student waits for it: training steps pause meanwhile
         return np.concatenate(
@@ -155,6 +199,18 @@ def features(classifier, images: np.ndarray) -> np.ndarray:
                 for i in range(0, len(images), neighbours.BATCH)
             ]
         )
+
+
+def predict_with_features(classifier, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`classifier.predict_proba(images)` and `features(classifier, images)` from one forward pass, for a
+    few uint8 images (N, 28, 28), such as a drawing's views. ValueError when the model cannot be judged."""
+    from digitlab.learn.classifier import PREDICTIONS
+    from digitlab.learn.model import outputs_to_probabilities
+
+    forward = _graph(_BOTH, _outputs_and_features_graph, classifier)
+    with PREDICTIONS.predicting():  # a student's drawing: training steps wait meanwhile
+        outputs, hidden = forward(np.asarray(images, np.float32))
+    return outputs_to_probabilities(outputs.numpy(), classifier.config.head), hidden.numpy()
 
 
 def fit(classifier, images: np.ndarray, labels: np.ndarray, held_out: np.ndarray) -> Familiarity:
@@ -203,10 +259,31 @@ def familiarity_for(classifier, wait: bool = True) -> Familiarity | None:
         return _FITTED.get(classifier.model)
 
 
-def judge(classifier, wait: bool = True):
-    """A function from one preprocessed 28×28 image to its strangeness, for `reading.read_image`;
-    None when this model cannot be judged (or, with `wait=False`, is not fitted yet)."""
+@dataclass(frozen=True, eq=False)
+class Judge:
+    """How unlike every known digit a preprocessed 28×28 image is, for `reading.read_image`: called with one
+    image, its strangeness (a forward pass of its own); `read` also predicts, in the same pass."""
+
+    classifier: object
+    familiarity: Familiarity
+
+    def __call__(self, image: np.ndarray) -> float:
+        hidden = features(self.classifier, image[None])
+        return float(self.familiarity.strangeness(hidden, image[None])[0])
+
+    def read(self, images: np.ndarray, judged: int = 0) -> tuple[np.ndarray, float]:
+        """(N, 10) probabilities of `images` (a drawing's views) and the strangeness of `images[judged]`,
+        from one forward pass; two passes for an ensemble whose combination is not known here."""
+        try:
+            probabilities, hidden = predict_with_features(self.classifier, images)
+        except ValueError:
+            return self.classifier.predict_proba(images), self(images[judged])
+        one = slice(judged, judged + 1)
+        return probabilities, float(self.familiarity.strangeness(hidden[one], images[one])[0])
+
+
+def judge(classifier, wait: bool = True) -> Judge | None:
+    """The `Judge` of this classifier's drawings, for `reading.read_image`; None when this model cannot be
+    judged (or, with `wait=False`, is not fitted yet)."""
     fitted = familiarity_for(classifier, wait)
-    if fitted is None:
-        return None
-    return lambda image: float(fitted.strangeness(features(classifier, image[None]), image[None])[0])
+    return None if fitted is None else Judge(classifier, fitted)
