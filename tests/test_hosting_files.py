@@ -277,6 +277,8 @@ def test_the_replicas_share_a_named_volume_on_the_data_folder(compose, docker):
     on_data = [m for m in mounts(compose["services"]["app"]) if m["target"] == docker["data_dir"]]
     assert len(on_data) == 1 and on_data[0]["type"] == "volume", f"no named volume on {docker['data_dir']}"
     assert on_data[0]["source"] in (compose.get("volumes") or {}), "the volume is not declared"
+    # ... and the training-slot line in it: without this each replica would count its own slots.
+    assert compose["services"]["app"].get("environment", {}).get("DIGITLAB_SHARED_SLOTS") == "1"
 
 
 def test_the_teacher_code_is_a_read_only_secrets_file_git_ignores(compose, docker):
