@@ -92,6 +92,25 @@ def streamlit_server(log_path: Path = SERVER_LOG, env: dict[str, str] | None = N
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
     command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
     command += ["--server.fileWatcherType", "none", "--server.address", "127.0.0.1"]
+    with _served(command, port, log_path, env, START_TIMEOUT_S, "streamlit") as served:
+        yield served
+
+
+@contextlib.contextmanager
+def workers_server(log_path: Path, env: dict[str, str] | None, workers: int):
+    """`digitlab serve --workers N` on a free localhost port: N app processes behind HAProxy; yields
+    (url, the serve process, seconds until the proxy answered) and stops the whole group afterwards."""
+    port = free_port()
+    command = [sys.executable, "-m", "digitlab", "serve", "--workers", str(workers), "--port", str(port)]
+    command += ["--host", "127.0.0.1"]
+    with _served(command, port, log_path, env, 2 * START_TIMEOUT_S, f"serve --workers {workers}") as served:
+        yield served
+
+
+@contextlib.contextmanager
+def _served(command: list[str], port: int, log_path: Path, env, timeout_s: float, name: str):
+    """Start `command` in a process group of its own, logging to `log_path`; once `port` answers its
+    health check, yield (url, process, seconds it took); stop the group afterwards."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -102,8 +121,8 @@ def streamlit_server(log_path: Path = SERVER_LOG, env: dict[str, str] | None = N
     url = f"http://127.0.0.1:{port}"
     try:
         while not healthy(url):
-            if process.poll() is not None or time.perf_counter() - started > START_TIMEOUT_S:
-                raise RuntimeError(f"streamlit did not come up; see {log_path}")
+            if process.poll() is not None or time.perf_counter() - started > timeout_s:
+                raise RuntimeError(f"{name} did not come up; see {log_path}")
             time.sleep(0.05)
         yield url, process, time.perf_counter() - started
     finally:
@@ -119,31 +138,6 @@ def _stop_group(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
-
-
-@contextlib.contextmanager
-def workers_server(log_path: Path, env: dict[str, str] | None, workers: int):
-    """`digitlab serve --workers N` on a free localhost port: N app processes behind HAProxy; yields
-    (url, the serve process, seconds until the proxy answered) and stops the whole group afterwards."""
-    port = free_port()
-    command = [sys.executable, "-m", "digitlab", "serve", "--workers", str(workers), "--port", str(port)]
-    command += ["--host", "127.0.0.1"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        while not healthy(url):
-            if process.poll() is not None or time.perf_counter() - started > 2 * START_TIMEOUT_S:
-                raise RuntimeError(f"digitlab serve --workers {workers} did not come up; see {log_path}")
-            time.sleep(0.1)
-        yield url, process, time.perf_counter() - started
-    finally:
-        _stop_group(process)
 
 
 @contextlib.contextmanager
