@@ -26,7 +26,7 @@ SECONDS = 20  # long enough for a 2-epoch run on a fresh server (TensorFlow trac
 
 
 def test_protocol_students_get_a_prediction_for_every_stroke(tmp_path):
-    args = argparse.Namespace(students=2, trainers=1, duration=SECONDS, client="protocol")
+    args = argparse.Namespace(students=2, trainers=1, duration=SECONDS, client="protocol", workers=1)
     log_path = tmp_path / "server.log"
     # A thread of its own: Playwright's sync API, used by the other e2e tests, leaves an event loop
     # running in this one, and asyncio.run refuses to start a second.
@@ -44,7 +44,7 @@ def test_protocol_students_get_a_prediction_for_every_stroke(tmp_path):
 def test_protocol_senders_reach_the_class_wall(tmp_path):
     seconds = 8  # a phase: two digits, so two sends
     args = argparse.Namespace(
-        students=2, trainers=0, duration=seconds, client="protocol", wall=1, wall_client="browser"
+        students=2, trainers=0, duration=seconds, client="protocol", wall=1, wall_client="browser", workers=1
     )
     log_path = tmp_path / "server.log"
     with (
