@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -285,20 +284,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port)]
         command += ["--server.address", args.host, *args.streamlit_args]
         return subprocess.call(command, cwd=APP.parent, env=os.environ | {"PYTHONPATH": str(APP.parent)})
-    host = None
-    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `docker stop`: stop the workers too
     try:
-        host = hosting.Host(APP, args.host, args.port, args.workers, args.streamlit_args)
-        host.start()
-        print(
-            f"digitlab: {args.workers} workers behind HAProxy on http://{args.host}:{args.port}", flush=True
-        )
-        host.serve_forever()
+        hosting.serve(APP, args.host, args.port, args.workers, args.streamlit_args)
     except hosting.HostingError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_LOAD
-    finally:
-        if host is not None:
-            host.stop()
-        signal.signal(signal.SIGTERM, previous)
     return EXIT_OK

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -176,3 +177,19 @@ class Host:
             except subprocess.TimeoutExpired:
                 process.kill()
         self._folder.cleanup()
+
+
+def serve(app: Path, host: str, port: int, count: int, streamlit_args=()) -> None:
+    """Start the workers and the proxy, serve until Ctrl+C or SIGTERM (`docker stop`, systemd) or a
+    process dies, and stop them all; HostingError says why it could not go on."""
+    hosted = None
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        hosted = Host(app, host, port, count, streamlit_args)
+        hosted.start()
+        print(f"digitlab: {count} workers behind HAProxy on http://{host}:{port}", flush=True)
+        hosted.serve_forever()
+    finally:
+        if hosted is not None:
+            hosted.stop()
+        signal.signal(signal.SIGTERM, previous)
