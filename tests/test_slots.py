@@ -98,8 +98,8 @@ def test_two_slots_let_two_runs_train_and_a_third_wait(small_mnist, make_slots):
     config = TrainConfig(hidden_units=(8,), epochs=200, batch_size=32, train_size=500)
     runs = [TrainingRun(config, small_mnist, train=train, slots=slots) for _ in range(3)]
     for run in runs:
-        run.start()
-        wait_until(lambda r=run: r.state in ("running", "waiting"))
+        run.start()  # in line (or holding a slot) before the next presses Start: the line is FIFO
+        wait_until(lambda r=run: r.state == "running" or r.queue_position() is not None)
     wait_until(lambda: slots.busy == 2 and runs[2].state == "waiting")
     assert [run.queue_position() for run in runs] == [None, None, 1]
     runs[0].stop()
