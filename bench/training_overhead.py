@@ -26,7 +26,7 @@ import time
 import numpy as np
 from _common import machine, result_line
 
-from digitlab import charts, live_charts
+from digitlab import curve_charts, live_charts
 from digitlab.classroom.runs import TrainingRun
 from digitlab.classroom.slots import TrainingSlots
 from digitlab.config import TrainConfig
@@ -58,7 +58,7 @@ def plain_seconds(config: TrainConfig, x: np.ndarray, y: np.ndarray, steps_per_e
 def draw_page(run: TrainingRun) -> None:
     """One fragment refresh while a run trains: new events in, both live pictures out."""
     run.drain_events()
-    for metric in charts.METRICS:
+    for metric in curve_charts.METRICS:
         live_charts.live_curves_svg(run.batch_events, run.epoch_events, metric, run.config.epochs)
 
 

@@ -4,7 +4,7 @@ A Plotly figure costs the watching browser tens of milliseconds of CPU at every 
 browser often runs on the machine that trains: measured with two charts at 2.5 redraws a second, Plotly
 took a quarter of a core, these pictures a twentieth (bench/live_curves.py). Nobody can hover or zoom a
 chart that changes twice a second anyway, so while a run trains the page shows these, and once it ends
-the interactive Plotly figures (`charts.training_curves`), with the same colours, axes and legend.
+the interactive Plotly figures (`curve_charts.training_curves`), with the same colours, axes and legend.
 
 Pure functions from numbers to SVG text; every text is escaped, though none of it comes from a user.
 """
@@ -16,14 +16,15 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
-from digitlab.charts import BLUE, INK, METRICS, MUTED, SKY, VERMILLION, epoch_x, rate_series, thin_points
+from digitlab.charts import BLUE, INK, MUTED, SKY, VERMILLION
+from digitlab.curve_charts import METRICS, epoch_x, rate_series, thin_points
 
 WIDTH, HEIGHT = 460, 340
 LEFT, RIGHT, TOP, BOTTOM = 70, 16, 76, 58  # the plot area's margins: ticks, titles, a two-row legend
 FONT = "font-family:'Source Sans Pro',sans-serif;fill:" + INK
 TICK_SIZE, TITLE_SIZE, LEGEND_SIZE = 16, 18, 16
 GRID = "#E6E9ED"
-# name, colour, line width, dash, marker ("" for none): as charts.training_curves draws them
+# name, colour, line width, dash, marker ("" for none): as curve_charts.training_curves draws them
 SERIES = (
     ("Training, each batch", SKY, 1.5, "", ""),
     ("Training, end of epoch", BLUE, 3, "", "circle"),

@@ -12,7 +12,7 @@ import sqlite3
 import numpy as np
 import streamlit as st
 
-from digitlab import charts, glossary
+from digitlab import charts, curve_charts, glossary
 from digitlab.app import resources, state, workarounds
 from digitlab.app.shelf_picker import shelf_runs
 from digitlab.classroom import board
@@ -50,11 +50,11 @@ def compare_runs(records: list[runs.RunRecord]) -> None:
         "A dashed line is a run whose loss blew up (diverged)."
     )
     curves = [
-        charts.CompareRun(glossary.friendly_name(r.name), r.epochs, r.batches, r.state == "diverged")
+        curve_charts.CompareRun(glossary.friendly_name(r.name), r.epochs, r.batches, r.state == "diverged")
         for r in chosen
     ]
-    for column, metric in zip(st.columns(2), charts.METRICS, strict=True):
-        figure = charts.compare_curves(curves, metric)
+    for column, metric in zip(st.columns(2), curve_charts.METRICS, strict=True):
+        figure = curve_charts.compare_curves(curves, metric)
         column.plotly_chart(
             figure, theme=None, key=f"compare_{metric}", config=runs.png_config(f"digitlab-compare-{metric}")
         )

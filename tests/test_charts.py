@@ -10,13 +10,11 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
-from digitlab.charts import (
+from digitlab.charts import colour_name, confusion_matrix_figure, probability_bars
+from digitlab.curve_charts import (
     ACCURACY_TICK_FORMATS,
     CompareRun,
-    colour_name,
     compare_curves,
-    confusion_matrix_figure,
-    probability_bars,
     thin_points,
     training_curves,
 )

@@ -10,7 +10,7 @@ import functools
 
 import streamlit as st
 
-from digitlab import charts, data, estimate, events, glossary, image_charts, live_charts
+from digitlab import charts, curve_charts, data, estimate, events, glossary, image_charts, live_charts
 from digitlab.app import state, widgets
 from digitlab.app.look_inside import show_weights
 from digitlab.classroom import history as runs
@@ -85,12 +85,17 @@ def live_view(run: TrainingRun, polling: bool) -> None:
     if polling:  # light pictures while they change; hover and zoom once the run has ended
         sent, epochs = (run.batch_events, run.epoch_events), run.config.epochs
         widgets.show_live_pictures(
-            [live_charts.live_curves_svg(*sent, m, epochs, show_rate=show_rate) for m in charts.METRICS],
+            [
+                live_charts.live_curves_svg(*sent, m, epochs, show_rate=show_rate)
+                for m in curve_charts.METRICS
+            ],
             "train_live",
         )
     else:
-        for column, metric in zip(st.columns(2), charts.METRICS, strict=True):
-            figure = charts.training_curves(run.batch_events, run.epoch_events, metric, show_rate=show_rate)
+        for column, metric in zip(st.columns(2), curve_charts.METRICS, strict=True):
+            figure = curve_charts.training_curves(
+                run.batch_events, run.epoch_events, metric, show_rate=show_rate
+            )
             png = runs.png_config(f"{runs.file_stem(run.config)}-{metric}")
             column.plotly_chart(figure, theme=None, key=f"train_{metric}_curve", config=png)
     if polling and run.done:
