@@ -47,7 +47,15 @@ def _check_metric(metric: str) -> None:
 
 def _curves_layout(metric: str, xaxis: dict, **extra) -> dict:
     stops = [{"dtickrange": list(steps), "value": form} for steps, form in ACCURACY_TICK_FORMATS]
-    accuracy = {"title": "Accuracy", "tickformat": ".0%", "tickformatstops": stops}
+    # Accuracy lies in 0-100 %: Plotly pads a lone point's axis to about -50 % otherwise (the tour found
+    # Compare's axis at -50 % to 100 % with only a diverged run on it).
+    bounds = {"minallowed": 0, "maxallowed": 1}
+    accuracy = {
+        "title": "Accuracy",
+        "tickformat": ".0%",
+        "tickformatstops": stops,
+        "autorangeoptions": bounds,
+    }
     yaxis = accuracy if metric == "accuracy" else {"title": "Loss", "rangemode": "tozero"}
     margin = {"l": 70, "r": 20, "t": 60, "b": 60}  # room on top for the legend
     # showlegend: Plotly hides the legend of a one-trace figure, such as a run that diverged in its

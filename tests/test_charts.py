@@ -193,6 +193,15 @@ def test_a_diverged_run_is_drawn_dashed_from_its_batches_when_it_never_ended_an_
     assert compare_curves([("calm", calm)], "loss").layout.yaxis.range is None
 
 
+def test_the_accuracy_axis_never_leaves_0_to_100_percent():
+    # The tour: Compare with only a diverged run, one point on it, drew its axis from -50 % to 100 %.
+    lone = CompareRun("wild", [], [{"progress": 0.1, "loss": 2.2, "accuracy": 0.1}], diverged=True)
+    for fig in (compare_curves([lone], "accuracy"), training_curves(lone.batches, [], "accuracy")):
+        bounds = fig.layout.yaxis.autorangeoptions
+        assert (bounds.minallowed, bounds.maxallowed) == (0, 1)
+    assert compare_curves([lone], "loss").layout.yaxis.autorangeoptions.minallowed is None
+
+
 @pytest.mark.parametrize(
     ("colour", "name"),
     [
