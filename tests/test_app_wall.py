@@ -64,6 +64,9 @@ def test_a_drawing_sent_from_draw_is_on_the_wall_and_in_its_matrix():
     mix_ups.set_value(mix_ups.options[0]).run()
     assert "7s read as 1: 1 drawing" in texts(at.subheader)
     assert [t["id"] for t in grid_tiles(at, "wall_cell_grid")] == [sent.id]
+    at.button(key="wall_cell_close").click().run()
+    assert "Click a square to see the drawings behind it." in texts(at.info)
+    assert at.button_group(key="wall_mix_ups").value is None
 
 
 def test_the_digit_meant_and_the_nickname_outlive_a_cleared_canvas():

@@ -126,8 +126,17 @@ def show_scores(drawings: list[wall.WallDrawing], as_sent: wall.ClassReading, re
 
 
 def remember_click() -> None:
-    st.session_state[CELL] = selected_cell(st.session_state[MATRIX])
-    st.session_state[MIX_UPS] = None
+    """A click on a square shows its drawings. An empty selection leaves them shown: right after a click
+    the chart, drawn again with the square selected while the wall redraws every second, can report
+    an empty one, and the drawings vanished about one click in two (tests/e2e/test_wall_e2e.py). The
+    "Back to the whole matrix" button puts them away instead."""
+    if (cell := selected_cell(st.session_state[MATRIX])) is not None:
+        st.session_state[CELL] = cell
+        st.session_state[MIX_UPS] = None
+
+
+def forget_cell() -> None:
+    st.session_state[CELL] = st.session_state[MIX_UPS] = None
 
 
 def remember_pair(cells: dict) -> None:
@@ -186,6 +195,12 @@ def class_matrix(read: wall.ClassReading, drawings: list[wall.WallDrawing], read
             verdict = "read right" if cell[0] == cell[1] else f"read as {cell[1]}"
             st.subheader(f"{cell[0]}s {verdict}: {len(behind)} drawing{'s' * (len(behind) != 1)}")
             show_grid(behind[:CELL_TILES], reads, "wall_cell_grid", "No drawing in this square.")
+            st.button(
+                "Back to the whole matrix",
+                key="wall_cell_close",
+                icon=":material/close:",
+                on_click=forget_cell,
+            )
 
 
 def teacher_unlocked(code: str | None) -> bool:
