@@ -3,10 +3,15 @@
 Each candidate preset trains through the app's own `training.train` (full training set, the preset's
 batch size and validation split). A callback scores the 10,000 test images four times an epoch; the
 clock stops while it scores, so the curve shows training seconds only (model building included).
-Prints each preset's curve (seconds, test accuracy) and whether it reached 98 % within 30 s.
+Prints each preset's curve (seconds, test accuracy) and whether the fastest reached 98 % within 5 s
+(issue 17's goal; it was 30 s before).
 A run is cut at `--limit` training seconds, so the whole bench is bounded.
 
     python bench/time_to_98.py [--presets "Fast 98% (CNN)","Best MLP"] [--limit 45]
+        [--config '{"architecture": "cnn", "epochs": 2}' ...]
+
+`--config` adds a TrainConfig given as JSON (the preset's fields it leaves out take their defaults), to
+compare a preset with another recipe in the same run on the same machine.
 """
 
 from __future__ import annotations
@@ -19,11 +24,11 @@ import keras
 import numpy as np
 from _common import machine, result_line
 
-from digitlab.config import PRESETS
+from digitlab.config import PRESETS, ConfigError, TrainConfig
 from digitlab.data import load_mnist
 from digitlab.learn.training import train
 
-GOAL_ACCURACY, GOAL_SECONDS = 0.98, 30.0
+GOAL_ACCURACY, GOAL_SECONDS = 0.98, 5.0
 CHECKS_PER_EPOCH = 4
 
 
@@ -65,8 +70,8 @@ def time_to_goal(points) -> float | None:
     return next((seconds for seconds, accuracy in points if accuracy >= GOAL_ACCURACY), None)
 
 
-def run_preset(name: str, dataset, limit: float) -> float | None:
-    config = PRESETS[name]
+def run_preset(name: str, dataset, limit: float, config: TrainConfig | None = None) -> float | None:
+    config = config or PRESETS[name]
     stop_event = threading.Event()
     curve = TestAccuracyCurve(
         dataset.x_test.astype(np.float32), dataset.y_test, time.perf_counter(), stop_event, limit
@@ -88,7 +93,12 @@ def main() -> None:
     full_size = [name for name, config in PRESETS.items() if config.train_size == 60_000]
     parser.add_argument("--presets", default=",".join(full_size), help="comma-separated preset names")
     parser.add_argument("--limit", type=float, default=45.0, help="training seconds per preset at most")
+    parser.add_argument("--config", action="append", default=[], help="another recipe, as TrainConfig JSON")
     args = parser.parse_args()
+    try:
+        others = {f"--config {text}": TrainConfig.from_json(text) for text in args.config}
+    except (ConfigError, ValueError) as error:
+        parser.error(f"--config: {error}")
 
     dataset = load_mnist()
     print(f"machine: {machine()}")
@@ -97,13 +107,23 @@ def main() -> None:
         if name not in PRESETS:
             parser.error(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
         times[name] = run_preset(name, dataset, args.limit)
-    reached = {name: seconds for name, seconds in times.items() if seconds is not None}
+    for name, config in others.items():
+        seconds = run_preset(name, dataset, args.limit, config)
+        print(
+            f"for comparison, {name} reached 98% after "
+            + (f"{seconds:.1f} s" if seconds else "more than the limit")
+        )
+    reached = {name: seconds for name, seconds in times.items() if seconds is not None}  # presets only
     if not reached:
         print(result_line("time to 98% test accuracy", "not reached", f"≤ {GOAL_SECONDS:.0f} s", False))
         return
     fastest = min(reached, key=reached.get)
     figure = f"{reached[fastest]:.1f} s ({fastest})"
-    print(result_line("time to 98% test accuracy", figure, f"≤ {GOAL_SECONDS:.0f} s", reached[fastest] <= 30))
+    print(
+        result_line(
+            "time to 98% test accuracy", figure, f"≤ {GOAL_SECONDS:.0f} s", reached[fastest] <= GOAL_SECONDS
+        )
+    )
 
 
 if __name__ == "__main__":

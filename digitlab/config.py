@@ -206,9 +206,17 @@ PRESETS: dict[str, TrainConfig] = {
     "Tutorial 784-150-50-10": TrainConfig(hidden_units=(150, 50), epochs=5, batch_size=32),
     "Best MLP": TrainConfig(hidden_units=(512, 256), dropout=0.2, epochs=15, batch_size=128),
     # The quickest way to 98 % test accuracy on two cores (bench/time_to_98.py): a small CNN on all
-    # 60,000 images, past 98 % within its first epoch, and no validation pass to wait for.
+    # 60,000 images, past 98 % within its first epoch, and no validation pass to wait for. 16 filters
+    # and a rate of 0.003 reach it in 250-350 batches of 128 over three seeds, each batch half the cost
+    # of 32 filters' (which needed 400 at 0.001).
     "Fast 98% (CNN)": TrainConfig(
-        architecture="cnn", hidden_units=(128,), epochs=2, batch_size=128, validation_split=0.0
+        architecture="cnn",
+        filters=16,
+        hidden_units=(128,),
+        learning_rate=3e-3,
+        epochs=2,
+        batch_size=128,
+        validation_split=0.0,
     ),
     "Robust (for drawings)": TrainConfig(
         hidden_units=(512, 256), dropout=0.2, epochs=15, batch_size=128, augment=True
