@@ -1,12 +1,14 @@
 """Where a training run's time goes, part by part: what `bench/training_overhead.py` adds up.
 
-MLP 784-128-64-10 on all 60,000 images, batch `--batch-size`, each figure the median of `--repeats`:
+MLP 784-128-64-10 (or `--config`, a TrainConfig as JSON: a CNN, say) on `--train-size` images, batch
+`--batch-size`, each figure the median of `--repeats`:
   pipeline     reading one epoch of `EpochBatches` alone (gather, cast), no training
   fit call     one `model.fit` call over a single batch: what each segment of a run pays to start
   per batch    one epoch through `model.fit` at 1 and at 16 batches per execution, per batch
   the app      one epoch of the app's own `fit` (pace, events, control), per batch
 
-    python bench/training_profile.py [--batch-size 128] [--repeats 3]
+    python bench/training_profile.py [--batch-size 128] [--repeats 3] [--train-size 60000]
+        [--config '{"architecture": "cnn", "filters": 16, "hidden_units": [128]}']
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 
 from _common import machine
 
-from digitlab.config import TrainConfig
+from digitlab.config import ConfigError, TrainConfig
 from digitlab.data import load_mnist
 from digitlab.learn.fit import fit, steps_per_execution_for, training_batches
 from digitlab.learn.model import build_model, compile_model, normalization_params
@@ -35,11 +37,17 @@ def main() -> None:
     )
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--train-size", type=int, default=60_000)
+    parser.add_argument("--config", default='{"hidden_units": [128, 64]}', help="a TrainConfig as JSON")
     args = parser.parse_args()
+    try:
+        config = TrainConfig.from_json(args.config).replace(batch_size=args.batch_size, validation_split=0.0)
+    except (ConfigError, ValueError) as error:
+        parser.error(f"--config: {error}")
     dataset = load_mnist()
-    config = TrainConfig(hidden_units=(128, 64), batch_size=args.batch_size, validation_split=0.0)
-    norm = normalization_params(dataset.x_train, "unit")
-    data = training_batches(dataset.x_train, dataset.y_train, config, args.batch_size, 0, False)
+    x, y = dataset.x_train[: args.train_size], dataset.y_train[: args.train_size]
+    norm = normalization_params(x, config.normalization)
+    data = training_batches(x, y, config, args.batch_size, 0, False)
     steps = data.steps_per_epoch
 
     def model(steps_per_execution: int = 1):
@@ -71,7 +79,7 @@ def main() -> None:
             lambda n=network, p=pace: fit(n, data, epochs=1, emit=lambda e: None, steps_per_execution=p)
         )
         note(f"the app's fit (pace {pace}), ms per batch", 1000 * seconds / steps)
-    print(f"machine: {machine()}; MLP 784-128-64-10, batch {args.batch_size}, {steps} batches an epoch")
+    print(f"machine: {machine()}; {config.label}, batch {args.batch_size}, {steps} batches an epoch")
     for name, values in figures.items():
         print(f"  {name:48s} {statistics.median(values):8.3f}  (of {', '.join(f'{v:.3f}' for v in values)})")
 

@@ -310,6 +310,18 @@ def test_a_scheduled_learning_rate_is_drawn_on_the_loss_chart(train_page, base_u
     assert console_errors == []
 
 
+def assert_in_view(what, height: int = 768) -> None:
+    """`what` lies wholly on a screen `height` px tall. Its box is looked for up to 10 s: now and then the
+    live pictures are briefly not laid out (seen on a loaded CI machine, mid-run), which is not what
+    this checks; where they stay while shown is."""
+    box = None
+    for _ in range(50):
+        if (box := what.bounding_box()) is not None:
+            break
+        what.page.wait_for_timeout(200)
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, (what, box)
+
+
 def test_at_the_projector_the_buttons_the_bar_and_both_curves_stay_in_view(train_page, base_url):
     """1366×768: a slow preset's warning shows before the run; while it trains the warning makes way,
     and Start, Stop, the progress bar and both curves are all on screen (issue 13: they were cut off)."""
@@ -332,8 +344,7 @@ def test_at_the_projector_the_buttons_the_bar_and_both_curves_stay_in_view(train
         pictures.nth(0),
         pictures.nth(1),
     ):
-        box = what.bounding_box()
-        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, (what, box)
+        assert_in_view(what)
 
 
 def test_the_quick_demo_learns_visibly_for_seconds_with_everything_in_view_at_the_projector(
@@ -354,9 +365,14 @@ def test_the_quick_demo_learns_visibly_for_seconds_with_everything_in_view_at_th
     learning_from = page.evaluate("() => performance.now()")
     page.wait_for_timeout(2000)  # mid-run
     save_screenshot(page, "train-projector-quick-demo")
-    for what in (page.locator(START), page.locator(STOP), page.locator(PROGRESS), *pictures.all()):
-        box = what.bounding_box()
-        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, (what, box)
+    for what in (
+        page.locator(START),
+        page.locator(STOP),
+        page.locator(PROGRESS),
+        pictures.nth(0),
+        pictures.nth(1),
+    ):
+        assert_in_view(what)
     expect(page.locator(PROGRESS)).to_contain_text("Done: 15 epochs", timeout=RUN_MS)
     learnt_for = (page.evaluate("() => performance.now()") - learning_from) / 1000
     states = page.evaluate("() => { clearInterval(window.__curveRecorder); return window.__curveStates; }")
