@@ -207,8 +207,7 @@ PRESETS: dict[str, TrainConfig] = {
     "Best MLP": TrainConfig(hidden_units=(512, 256), dropout=0.2, epochs=15, batch_size=128),
     # The quickest way to 98 % test accuracy on two cores (bench/time_to_98.py): a small CNN on all
     # 60,000 images, past 98 % within its first epoch, and no validation pass to wait for. 16 filters
-    # and a rate of 0.003 reach it in 250-350 batches of 128 over three seeds, each batch half the cost
-    # of 32 filters' (which needed 400 at 0.001).
+    # and a rate of 0.003 got there in 21 s, where 32 filters at 0.001 were at 97.9 % after 48 s.
     "Fast 98% (CNN)": TrainConfig(
         architecture="cnn",
         filters=16,
