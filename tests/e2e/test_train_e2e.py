@@ -322,6 +322,18 @@ def assert_in_view(what, height: int = 768) -> None:
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, (what, box)
 
 
+def assert_run_in_view(page: Page, pictures) -> None:
+    """Start, Stop, the progress bar and both live curves all lie on a 1366×768 screen."""
+    for what in (
+        page.locator(START),
+        page.locator(STOP),
+        page.locator(PROGRESS),
+        pictures.nth(0),
+        pictures.nth(1),
+    ):
+        assert_in_view(what)
+
+
 def test_at_the_projector_the_buttons_the_bar_and_both_curves_stay_in_view(train_page, base_url):
     """1366×768: a slow preset's warning shows before the run; while it trains the warning makes way,
     and Start, Stop, the progress bar and both curves are all on screen (issue 13: they were cut off)."""
@@ -337,14 +349,7 @@ def test_at_the_projector_the_buttons_the_bar_and_both_curves_stay_in_view(train
     expect(page.locator(PROGRESS)).to_contain_text("step", timeout=RUN_MS)  # learning, not loading
     page.wait_for_timeout(1500)  # a few redraws
     save_screenshot(page, "train-projector-during")
-    for what in (
-        page.locator(START),
-        page.locator(STOP),
-        page.locator(PROGRESS),
-        pictures.nth(0),
-        pictures.nth(1),
-    ):
-        assert_in_view(what)
+    assert_run_in_view(page, pictures)
 
 
 def test_the_quick_demo_learns_visibly_for_seconds_with_everything_in_view_at_the_projector(
@@ -365,14 +370,7 @@ def test_the_quick_demo_learns_visibly_for_seconds_with_everything_in_view_at_th
     learning_from = page.evaluate("() => performance.now()")
     page.wait_for_timeout(2000)  # mid-run
     save_screenshot(page, "train-projector-quick-demo")
-    for what in (
-        page.locator(START),
-        page.locator(STOP),
-        page.locator(PROGRESS),
-        pictures.nth(0),
-        pictures.nth(1),
-    ):
-        assert_in_view(what)
+    assert_run_in_view(page, pictures)
     expect(page.locator(PROGRESS)).to_contain_text("Done: 15 epochs", timeout=RUN_MS)
     learnt_for = (page.evaluate("() => performance.now()") - learning_from) / 1000
     states = page.evaluate("() => { clearInterval(window.__curveRecorder); return window.__curveStates; }")
