@@ -4,11 +4,12 @@ MLP 784-128-64-10 (or `--config`, a TrainConfig as JSON: a CNN, say) on `--train
 `--batch-size`, each figure the median of `--repeats`:
   pipeline     reading one epoch of `EpochBatches` alone (gather, cast), no training
   fit call     one `model.fit` call over a single batch: what each segment of a run pays to start
-  per batch    one epoch through `model.fit` at 1 and at 16 batches per execution, per batch
+  per batch    one epoch through `model.fit` at each of `--per-execution` batches per execution
+               (1 and 16 unless told), per batch
   the app      one epoch of the app's own `fit` (pace, events, control), per batch
 
     python bench/training_profile.py [--batch-size 128] [--repeats 3] [--train-size 60000]
-        [--config '{"architecture": "cnn", "filters": 16, "hidden_units": [128]}']
+        [--config '{"architecture": "cnn", "filters": 16, "hidden_units": [128]}'] [--per-execution 1,2,4,16]
 """
 
 from __future__ import annotations
@@ -39,7 +40,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--train-size", type=int, default=60_000)
     parser.add_argument("--config", default='{"hidden_units": [128, 64]}', help="a TrainConfig as JSON")
+    parser.add_argument("--per-execution", default="1,16", help="batches per execution to time: 1,16")
     args = parser.parse_args()
+    try:
+        paces = [int(each) for each in args.per_execution.split(",")]
+    except ValueError:
+        parser.error("--per-execution: whole numbers, comma-separated, such as 1,4,16")
+    if not paces or min(paces) < 1:
+        parser.error("--per-execution: each count is at least 1")
     try:
         config = TrainConfig.from_json(args.config).replace(batch_size=args.batch_size, validation_split=0.0)
     except (ConfigError, ValueError) as error:
@@ -69,7 +77,7 @@ def main() -> None:
             "one model.fit call over one batch, s",
             timed(lambda n=network: n.fit(data.epoch(1, steps - 1), epochs=2, initial_epoch=1, verbose=0)),
         )
-        for per_execution in (1, 16):
+        for per_execution in paces:
             network = model(per_execution)
             seconds = timed(lambda n=network, r=repeat: n.fit(data.epoch(r), verbose=0))
             note(f"model.fit, {per_execution} per execution, ms per batch", 1000 * seconds / steps)
