@@ -17,7 +17,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-from digitlab.app import workarounds
+from digitlab.app import wall_views, workarounds
 from tests.apptest import APP, TIMEOUT
 
 
@@ -76,6 +76,16 @@ def test_the_canvas_toolbar_is_still_hidden_but_takes_the_pointer_in_an_isolated
     assert "stBidiComponentIsolated" in bidi
     script = (Path(APP).parent / "assets" / "canvas_controls.js").read_text()
     assert "stBidiComponentIsolated" in script and all(t in script for t in workarounds.CANVAS_TOOLBAR_TITLES)
+
+
+def test_a_keyed_container_still_sits_in_a_layout_wrapper_with_its_key_as_a_class():
+    # 9, assets/layout.css: in a horizontal container Streamlit wraps each child in stLayoutWrapper (the
+    # flex item) and names a keyed container by an `st-key-<key>` class; the rule sizes that wrapper.
+    # tests/e2e/test_wall_e2e.py checks the result in Chromium (the square's drawings two a row at least).
+    js = "".join(path.read_text() for path in (package_dir("streamlit") / "static").rglob("index.*.js"))
+    assert '"data-testid":`stLayoutWrapper`' in js and "`st-key-`+" in js
+    css = (Path(APP).parent / "assets" / "layout.css").read_text()
+    assert f'[data-testid="stLayoutWrapper"]:has(> .st-key-{wall_views.CELL_PANEL})' in css
 
 
 def test_the_sidebar_is_still_latched_open_while_the_page_links_are_in_the_top_bar():

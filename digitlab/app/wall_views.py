@@ -31,6 +31,7 @@ FILTER = "wall_filter"
 CELL = "wall_cell"  # (meant, read) of the square last clicked
 MIX_UPS = "wall_mix_ups"
 MATRIX = "wall_matrix"
+CELL_PANEL = "wall_cell_panel"  # the mix-ups and a square's drawings, beside the matrix
 FIGURE = "wall_figure"  # (what it shows, the Plotly figure of the class's matrix)
 TEACHER = "wall_teacher"  # this session gave the teacher code
 AS_SENT = "sent"  # the "Read with" option of each drawing's own reading
@@ -172,7 +173,7 @@ def class_matrix(read: wall.ClassReading, drawings: list[wall.WallDrawing], read
             width=560,
             config={"displayModeBar": False},
         )
-        with st.container(width="stretch"):
+        with st.container(width="stretch", key=CELL_PANEL):  # below the matrix when narrow: layout.css
             pairs = {
                 pair_label(*p).replace("images", "drawings").replace("image", "drawing"): p[:2]
                 for p in read.mix_ups

@@ -127,7 +127,8 @@ def settle_pages_guess_in_apptest(patch) -> None:
 # 44 px on touch screens (assets/touch.css: Streamlit's buttons, pills, links and help icons are 16-40
 # px, and no theme option sizes them), one tap selects a Plotly point (assets/touch.js says why it took
 # two), and the phone's page menu closes once a page is chosen (Streamlit 1.67 left it over the page).
-# A component, hidden, so its style reaches the whole page and its script runs once per tab.
+# A component, hidden, so its style reaches the whole page and its script runs once per tab; it also
+# carries the few layout rules of assets/layout.css.
 # 10. (streamlit 1.67 frontend, AppView's sidebar latch; test ids `stSidebar`, `stSidebarUserContent`.)
 # With the page links in the top bar (`position="top"`), a page with a sidebar (Train) latches the
 # sidebar open, and only a script run that ends with an empty sidebar lets go of it. So on the next page
@@ -143,7 +144,8 @@ HIDE_EMPTY_SIDEBAR = (
 touch_fixes = st.components.v2.component(
     "digitlab.touch",
     js=(assets_dir() / "touch.js").read_text(),
-    css=(assets_dir() / "touch.css").read_text() + HIDE_EMPTY_SIDEBAR,
+    css="".join((assets_dir() / name).read_text() for name in ("touch.css", "layout.css"))
+    + HIDE_EMPTY_SIDEBAR,
     isolate_styles=False,
 )
 

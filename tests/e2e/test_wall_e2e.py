@@ -19,6 +19,8 @@ from tests.e2e.helpers import assert_no_exception, click_plotly_point, draw_stro
 from tests.e2e.test_draw_e2e import DRAWN, open_draw_page
 
 PROJECTOR = {"width": 1366, "height": 768}
+TABLET = {"width": 820, "height": 1180}
+PHONE = {"width": 390, "height": 844}
 TEACHER_CODE = "e2e-teacher"
 # How long the teacher's browser gets to show a sent drawing. The wall polls every second, so it shows
 # within 2 s on a quiet machine; how fast it is under a class's load is bench/load.py --wall's figure, and
@@ -140,6 +142,28 @@ def test_a_round_reaches_the_draw_page_and_the_full_wall_reads_from_the_back(
     teacher.locator(".st-key-wall_matrix").scroll_into_view_if_needed()
     teacher.wait_for_timeout(500)
     save_screenshot(teacher, "class-wall-matrix")
+
+    # A square's drawings, and the way back to the whole matrix, at the projector, a tablet and a phone.
+    matrix = teacher.locator(".st-key-wall_matrix")
+    click_plotly_point(teacher, matrix, 8, 8, wait=False)
+    back = teacher.get_by_role("button", name="Back to the whole matrix")
+    expect(back).to_be_visible(timeout=WALL_SHOWS_S * 1000)
+    expect(teacher.get_by_role("heading", name=re.compile(r"^8s read right: \d+ drawings?$"))).to_be_visible()
+    for kind, size in (("projector", PROJECTOR), ("tablet", TABLET), ("phone", PHONE)):
+        teacher.set_viewport_size(size)
+        back.scroll_into_view_if_needed()
+        teacher.wait_for_timeout(500)
+        box = back.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= size["width"], kind  # not cut off
+        panel = teacher.locator(".st-key-wall_cell_panel").bounding_box()
+        assert panel and panel["width"] >= 300, (kind, panel)  # two drawings a row at least, not one
+        save_screenshot(teacher, f"class-wall-square-{kind}")
+    teacher.set_viewport_size(PROJECTOR)
+    back.click()
+    expect(teacher.get_by_text("Click a square to see the drawings behind it.")).to_be_visible(
+        timeout=WALL_SHOWS_S * 1000
+    )
+    expect(back).to_have_count(0)
     assert_no_exception(teacher)
 
 
