@@ -4,7 +4,7 @@ A class trusts "Takes about 35 s" only if it is about right. This trains each co
 through the app's own path (`learn.training.train`, the Train page's live events left out, scored on
 MNIST's test set and the pen-drawn digits after, as the page does), times it whole, and prints
 its forecast three ways: the built-in pace (`estimate.DEFAULT_PACE`), each architecture's pace measured
-at start-up by `learn.calibration.calibrate` (seconds of tiny runs, as the server does once), and that
+at start-up by `learn.calibration.calibrate` (one short run each, as the server does once), and that
 corrected by the runs trained before it in this process (`estimate.Calibration.record`, as the server
 does after each run).
 

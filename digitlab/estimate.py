@@ -29,7 +29,8 @@ BATCH_OVERHEAD_SECONDS = 0.001
 IMAGE_SECONDS = 1.5e-5  # each image through the input pipeline: what small MLPs spend most time on
 AUGMENT_SECONDS_PER_IMAGE = 0.00015  # warps and stroke changes in tf.data
 STARTUP_SECONDS = 1.0
-VALIDATION_SECONDS = 0.4  # each epoch's validation pass, besides its images (a call of its own)
+VALIDATION_SECONDS = 0.1  # each epoch's validation pass, besides its images (a call of its own; 0.4 read the
+# Quick demo, 15 of them, 1.6× too long: bench/forecast.py)
 PEN_BENCHMARK_IMAGES = 4_338  # the pen-drawn test digits a finished run is scored on, beside MNIST's
 VIEWS_SCORED = (0.0, -8.0, 8.0)  # each read turned three ways, as Draw reads (reading.VIEW_ANGLES)
 SCORING_SECONDS = 1.2  # the scoring's own cost: turning the pen-drawn digits, reports, the first call

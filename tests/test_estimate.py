@@ -156,24 +156,38 @@ def test_the_start_up_measurement_finds_this_machines_batch_and_start(monkeypatc
 
     machine = {"mlp": (0.007, 1.0), "cnn": (0.06, 2.5)}  # seconds a batch, seconds to start: not the pace's
 
-    def trains(config, dataset):
+    def trains(config, dataset, emit=lambda event: None):
         batch, start = machine[config.architecture]
-        return start + math.ceil(config.train_size / config.batch_size) * config.epochs * batch
+        steps = math.ceil(config.train_size / config.batch_size) * config.epochs
+        for step in range(4, steps + 1, 4):  # executions of 4 batches, one twice as slow as the others
+            emit(
+                {"kind": "batch", "step": step, "elapsed": step * batch + batch * 4 * (step > 3 * steps // 4)}
+            )
+        return start + steps * batch
 
     monkeypatch.setattr(measuring, "training_seconds", trains)
     calibration = estimate.Calibration()
     measuring.calibrate(calibration, dataset=None)
     runs = [
         PRESETS["Tutorial 784-128-64-10"].replace(train_size=20_000, epochs=3),
-        measuring.CNN.replace(train_size=10_000, epochs=2),
+        PRESETS["Fast 98% (CNN)"].replace(train_size=10_000),
     ]
     for config in runs:
         config = config.replace(validation_split=0.0, data="mnist")
         forecast = estimate.training_seconds(
             config, calibration.pace, calibration.correction(config), calibration.startup(config)
         )
-        assert forecast == pytest.approx(trains(config, None), rel=0.02)
+        assert forecast == pytest.approx(trains(config, None), rel=0.03)
         assert forecast != pytest.approx(estimate.training_seconds(config), rel=0.2)  # the pace alone was off
+
+
+def test_a_batchs_time_is_the_median_execution_of_a_runs_second_half():
+    from digitlab.learn.calibration import batch_seconds
+
+    events = [{"step": s, "elapsed": 5.0 + 0.01 * s} for s in range(10, 210, 10)]  # 5 s of tracing first
+    events[15]["elapsed"] += 0.5  # one execution held up by a neighbour
+    assert batch_seconds(events) == pytest.approx(0.01)
+    assert batch_seconds(events[:1]) is None and batch_seconds([]) is None
 
 
 def test_the_start_up_measurement_gives_way_to_a_waiting_run(small_mnist):
