@@ -153,14 +153,34 @@ def weights_grid(weights: np.ndarray, max_units: int = 64) -> go.Figure:
     return go.Figure(heatmap, layout)
 
 
-def widened(pixels: np.ndarray, min_width: int, margin: int = 128) -> np.ndarray:
-    """`pixels` centred on a band at least `min_width` wide: room for a caption under a narrow image (a
-    caption is as wide as its image, and a cropped "1" is a strip). The band is mid grey, apart from
-    both the white ink and the black background."""
-    missing = min_width - pixels.shape[1]
-    if missing <= 0:
-        return pixels
-    return np.pad(pixels, ((0, 0), (missing // 2, missing - missing // 2)), constant_values=margin)
+def pixels_svg(pixels: np.ndarray, side: int, min_width: int, margin: int = 128) -> tuple[str, int]:
+    """`pixels` scaled so its longer side is `side`, as SVG markup, and the markup's width in px.
+
+    A narrow image sits on a mid-grey band `min_width` wide, apart from both the white ink and the black
+    background: a caption is as wide as its image, and a cropped "1" is a strip.
+
+    The PNG inside stays at the image's own size (a 28×28 drawing is a few hundred bytes) and the
+    browser enlarges it, each pixel a sharp square (`image-rendering: pixelated`). A page can show it
+    inline, with no image file for the server to store and the browser to fetch: a stroke on Draw
+    shows five of these.
+    """
+    pixels = np.asarray(pixels, dtype=np.uint8)
+    h, w = pixels.shape
+    scale = side / max(h, w)
+    shown_w, shown_h = max(1, round(w * scale)), max(1, round(h * scale))
+    if scale < 1:  # shrinking: average here, as `enlarge` does, rather than let the browser drop pixels
+        pixels = enlarge(pixels, side)
+    width = max(shown_w, min_width)
+    left = (width - shown_w) // 2
+    band = f'<rect width="{width}" height="{shown_h}" fill="rgb({margin},{margin},{margin})"/>'
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{shown_h}" '
+        f'viewBox="0 0 {width} {shown_h}">{band if width > shown_w else ""}'
+        f'<image x="{left}" width="{shown_w}" height="{shown_h}" preserveAspectRatio="none" '
+        f'image-rendering="optimizeSpeed" style="image-rendering:pixelated" href="{_png_data_uri(pixels)}"/>'
+        "</svg>"
+    )
+    return svg, width
 
 
 def enlarge(pixels: np.ndarray, side: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 import base64
 import io
+import re
 from collections import Counter
 
 import numpy as np
@@ -18,7 +19,7 @@ from digitlab.curve_charts import (
     thin_points,
     training_curves,
 )
-from digitlab.image_charts import enlarge, image_grid, neighbours_grid, weights_grid, widened
+from digitlab.image_charts import enlarge, image_grid, neighbours_grid, pixels_svg, weights_grid
 
 
 def odd_ones_out(colours) -> list[int]:
@@ -363,13 +364,33 @@ def test_enlarge_turns_each_pixel_into_a_sharp_square():
     assert (blocks == small[:, None, :, None]).all()
 
 
-def test_a_narrow_image_gets_a_margin_wide_enough_for_its_caption():
-    strip = enlarge(np.zeros((218, 18), np.uint8), 112)  # a cropped "1"
-    shown = widened(strip, 100)
-    assert strip.shape == (112, 9) and shown.shape == (112, 100)
-    assert (shown[:, 45:54] == 0).all() and (shown[:, :45] == 128).all() and (shown[:, 54:] == 128).all()
-    square = np.zeros((112, 112), np.uint8)
-    assert widened(square, 100) is square
+def svg_parts(svg: str) -> tuple[dict, np.ndarray, str]:
+    """The <image>'s attributes, its embedded PNG's pixels, and the markup before it."""
+    head, image = svg.split("<image ", 1)
+    attributes = dict(re.findall(r'([\w-]+)="([^"]*)"', image))
+    png = base64.b64decode(attributes["href"].removeprefix("data:image/png;base64,"))
+    return attributes, np.asarray(Image.open(io.BytesIO(png))), head
+
+
+def test_pixels_as_svg_keep_the_image_at_its_own_size_for_the_browser_to_enlarge_sharply():
+    small = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
+    svg, width = pixels_svg(small, 168, 100)
+    attributes, embedded, head = svg_parts(svg)
+    assert width == 168 and 'width="168" height="168"' in head and "<rect" not in head
+    assert np.array_equal(embedded, small)  # 784 bytes of pixels, not 168² of enlarged ones
+    assert (attributes["width"], attributes["height"]) == ("168", "168")
+    assert "image-rendering:pixelated" in attributes["style"]
+
+
+def test_a_narrow_image_gets_a_band_wide_enough_for_its_caption():
+    svg, width = pixels_svg(np.zeros((218, 18), np.uint8), 112, 100)  # a cropped "1", shrunk
+    attributes, embedded, head = svg_parts(svg)
+    assert width == 100 and 'width="100" height="112"' in head
+    assert 'fill="rgb(128,128,128)"' in head  # mid grey: apart from white ink and black background
+    assert (attributes["x"], attributes["width"]) == ("45", "9")
+    assert embedded.shape == (112, 9)  # shrunk here, by averaging, as `enlarge` does
+    svg, width = pixels_svg(np.zeros((28, 28), np.uint8), 99, 100)  # one pixel short of the caption's width
+    assert width == 100 and "<rect" in svg
 
 
 def test_enlarge_keeps_the_aspect_and_shrinks_big_images():

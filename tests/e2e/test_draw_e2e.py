@@ -6,6 +6,7 @@ Strokes are real mouse input on the 280x280 canvas (tests/e2e/helpers.draw_strok
 digits are the ones drawn, the probability chart is read from Plotly's state in the browser.
 """
 
+import io
 import math
 
 import numpy as np
@@ -88,6 +89,31 @@ def test_drawn_one_zero_and_seven_are_read(page, base_url, console_errors):
             save_screenshot(page, "draw-seven")
         clear_with_button(page)
     assert_no_exception(page)
+    assert console_errors == []
+
+
+def test_the_28x28_picture_the_network_saw_is_drawn_as_sharp_squares(page, base_url, console_errors):
+    """The page sends the 28×28 pixels themselves, inline, and the browser enlarges them 6×: each pixel
+    must come out a flat 6×6 square, with no smoothing across its edges."""
+    canvas = open_draw_page(page, base_url)
+    draw_strokes(page, DRAWN["7"], canvas)
+    expect(prediction(page)).to_be_visible()
+    wait_for_app_idle(page)
+    image = page.get_by_test_id("stImage").filter(has_text="What the network sees").locator("img").first
+    assert image.get_attribute("src").startswith("data:image/svg+xml")  # no file to fetch from /media
+    box = image.bounding_box()
+    assert (round(box["width"]), round(box["height"])) == (168, 168)
+    image.scroll_into_view_if_needed()
+    box = image.bounding_box()  # the browser puts an image on whole pixels
+    clip = {"x": round(box["x"]), "y": round(box["y"]), "width": 168, "height": 168}
+    shot = np.asarray(Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("L"), dtype=int)
+    blocks = shot.reshape(28, 6, 28, 6).transpose(0, 2, 1, 3).reshape(28, 28, 36)
+    spread = blocks.max(axis=2) - blocks.min(axis=2)
+    corners = np.zeros((28, 28), bool)  # Streamlit rounds an image's corners: 3 squares at each
+    for rows, columns in [((0, 0, 1), (0, 1, 0)), ((0, 0, 1), (27, 26, 27))]:
+        corners[rows, columns] = corners[[27 - r for r in rows], columns] = True
+    assert spread[~corners].max() <= 2, f"{int((spread[~corners] > 2).sum())} of 772 pixels are smoothed"
+    assert (blocks.mean(axis=2) > 128).sum() >= 20  # and the 7's ink is there
     assert console_errors == []
 
 
