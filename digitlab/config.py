@@ -206,13 +206,14 @@ PRESETS: dict[str, TrainConfig] = {
     "Tutorial 784-150-50-10": TrainConfig(hidden_units=(150, 50), epochs=5, batch_size=32),
     "Best MLP": TrainConfig(hidden_units=(512, 256), dropout=0.2, epochs=15, batch_size=128),
     # The quickest way to 98 % test accuracy on two cores (bench/time_to_98.py): a small CNN on all
-    # 60,000 images, past 98 % within its first epoch, and no validation pass to wait for. 16 filters
-    # and a rate of 0.003 got there in 21 s, where 32 filters at 0.001 were at 97.9 % after 48 s.
+    # 60,000 images, past 98 % within its first epoch, and no validation pass to wait for. 8 filters
+    # and a rate of 0.004 got there in 10.3 s where 16 filters at 0.003 took 15.4 s, in one run, and
+    # end no worse after two epochs (98.66 % against 98.56 % of the test set, in 25 s against 38 s).
     "Fast 98% (CNN)": TrainConfig(
         architecture="cnn",
-        filters=16,
+        filters=8,
         hidden_units=(128,),
-        learning_rate=3e-3,
+        learning_rate=4e-3,
         epochs=2,
         batch_size=128,
         validation_split=0.0,

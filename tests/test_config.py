@@ -68,7 +68,7 @@ def test_presets_include_the_classic_tutorial_architectures():
 
 
 def test_fast_preset_trains_a_cnn_on_every_training_image():
-    # bench/time_to_98.py: this preset reads 98 % of the test set after about 20 s on two cores.
+    # bench/time_to_98.py: this preset reads 98 % of the test set after about 10-15 s on two cores.
     fast = PRESETS["Fast 98% (CNN)"]
     assert fast.architecture == "cnn" and fast.train_size == 60_000 and fast.validation_split == 0.0
     assert TrainConfig.from_json(fast.to_json()) == fast
