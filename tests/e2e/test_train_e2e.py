@@ -366,8 +366,7 @@ def test_the_quick_demo_learns_visibly_for_seconds_with_everything_in_view_at_th
     page.evaluate(RECORD_CURVE)
     page.locator(START).click()
     pictures = page.locator(".digitlab-svg-pictures svg")
-    expect(pictures).to_have_count(2, timeout=RUN_MS)
-    wait_for_epochs(page, 0.01, timeout_ms=RUN_MS)  # the first batches are drawn
+    expect(pictures).to_have_count(2, timeout=RUN_MS)  # the live curves: the first batches are drawn
     learning_from = page.evaluate("() => performance.now()")
     page.wait_for_timeout(2000)  # mid-run
     save_screenshot(page, "train-projector-quick-demo")
