@@ -35,8 +35,8 @@ MIN_CAPTION_PX = 100  # a caption is as wide as its image: a cropped "1" put one
 
 
 def show_pixels(pixels: np.ndarray, side: int, caption: str) -> None:
-    """A grey image `side` px on its longer side, each pixel a sharp square; a narrow one on a white
-    margin wide enough for its caption."""
+    """A grey image `side` px on its longer side, each pixel a sharp square; a narrow one on a grey
+    band wide enough for its caption."""
     svg, width = image_charts.pixels_svg(pixels, side, MIN_CAPTION_PX)
     st.image(svg, width=width, caption=caption)  # inline, at its own size: no image file to serve
 

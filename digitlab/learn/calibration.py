@@ -6,9 +6,10 @@ A batch's time is read inside the run, from its live events: the median pace of 
 second half, once tracing and the sizing of executions are over. What is left of the run's time is its
 start. Two runs of different lengths, subtracted, gave the same figures but with every start's noise in
 the batch's time (`bench/forecast.py --quick` read 2.06× off). A first, tiny run is left out: the
-process's first training traces more than any later one. About 10 seconds on two cores (9.4-11.0 s in
-`bench/forecast.py`), once per server, in the background (`app.resources.calibrate_in_the_background`);
-every run that finishes on the server then corrects the forecast further (`Calibration.record`).
+process's first training traces more than any later one. About 5 seconds on two cores (5.2 s in
+`bench/forecast.py` with the 8-filter preset), once per server, in the background
+(`app.resources.calibrate_in_the_background`); every run that finishes on the server then corrects
+the forecast further (`Calibration.record`).
 """
 
 from __future__ import annotations
