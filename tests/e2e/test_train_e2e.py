@@ -8,10 +8,13 @@ A training run outlives its browser tab (it is a server thread), and the server 
 time, so every test here stops its run before it ends, pass or fail (`train_page`).
 """
 
+import dataclasses
 import re
 
 from playwright.sync_api import Page, expect
 
+from digitlab import estimate
+from digitlab.config import PRESETS
 from tests.e2e.helpers import (
     assert_no_exception,
     canvas_locator,
@@ -339,8 +342,16 @@ def test_at_the_projector_the_buttons_the_bar_and_both_curves_stay_in_view(train
     and Start, Stop, the progress bar and both curves are all on screen (issue 13: they were cut off)."""
     page = train_page
     page.set_viewport_size({"width": 1366, "height": 768})
-    # Minutes on any server: a forecast's correction is at most 5× faster than the built-in pace.
-    goto(page, base_url, "/train?train_preset=Fast+98%25+%28CNN%29&train_epochs=50")
+    # Minutes on any server: a forecast's correction is at most 5× faster than the built-in pace, and
+    # this run is long enough to warn even then (checked below, so a faster preset cannot void the test).
+    slow = dataclasses.replace(PRESETS["Fast 98% (CNN)"], filters=32, epochs=50, batch_size=32)
+    fastest = estimate.estimate_seconds(slow, correction=estimate.Calibration.LIMITS[0], startup=0.0)
+    assert fastest > estimate.LONG_RUN_SECONDS, f"{fastest:.0f} s would not warn on a fast server"
+    goto(
+        page,
+        base_url,
+        "/train?train_preset=Fast+98%25+%28CNN%29&train_filters=32&train_batch_size=32&train_epochs=50",
+    )
     expect(page.get_by_text("This run would take about")).to_be_visible(timeout=RUN_MS)
     page.locator(START).click()
     pictures = page.locator(".digitlab-svg-pictures svg")
